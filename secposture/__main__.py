@@ -1,0 +1,3 @@
+from secposture.cli import main
+
+main()

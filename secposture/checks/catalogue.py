@@ -1,0 +1,58 @@
+"""The check catalogue, loaded from data: ids, severities and both languages' texts."""
+
+from __future__ import annotations
+
+import tomllib
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+
+from pydantic import Field
+
+from secposture.models import Record, Severity
+
+
+class Evaluates(StrEnum):
+    NETWORK = "network"
+    DEVICE = "device"
+    INVENTORY = "inventory"
+    SELF_ASSESSMENT = "self_assessment"
+
+
+class CheckMeta(Record):
+    id: str = Field(pattern=r"^[a-z]+\.[a-z0-9_]+$")
+    severity: Severity
+    evaluates: Evaluates
+    title_vi: str = Field(min_length=1)
+    title_en: str = Field(min_length=1)
+    rationale_vi: str = Field(min_length=1)
+    rationale_en: str = Field(min_length=1)
+    remediation_vi: str = Field(min_length=1)
+    remediation_en: str = Field(min_length=1)
+    references: tuple[str, ...] = ()
+
+    def title(self, lang: str) -> str:
+        return self.title_vi if lang == "vi" else self.title_en
+
+    def remediation(self, lang: str) -> str:
+        return self.remediation_vi if lang == "vi" else self.remediation_en
+
+    def rationale(self, lang: str) -> str:
+        return self.rationale_vi if lang == "vi" else self.rationale_en
+
+
+class CatalogueError(Exception):
+    """The shipped or supplied catalogue data is inconsistent."""
+
+
+@cache
+def load_catalogue() -> dict[str, CheckMeta]:
+    """All checks by id, validated; duplicate ids are an error, not a silent overwrite."""
+    raw = resources.files("secposture").joinpath("data/checks.toml").read_text("utf-8")
+    checks: dict[str, CheckMeta] = {}
+    for item in tomllib.loads(raw)["check"]:
+        meta = CheckMeta.model_validate(item)
+        if meta.id in checks:
+            raise CatalogueError(f"duplicate check id {meta.id}")
+        checks[meta.id] = meta
+    return checks

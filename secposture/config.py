@@ -1,0 +1,192 @@
+"""Agency configuration: one TOML file per agency, validated on load.
+
+A wrong value must reach the user as one line naming the key and the reason (exit code 2),
+so every validation error is turned into :class:`ConfigError` here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+AGENCY_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased for the user: ``key: reason``."""
+
+    def __init__(self, key: str, reason: str, source: str | None = None) -> None:
+        self.key = key
+        self.reason = reason
+        self.source = source
+        where = f" ({source})" if source else ""
+        super().__init__(f"{key}: {reason}{where}")
+
+
+class Level(StrEnum):
+    PROVINCE = "province"
+    DEPARTMENT = "department"
+    DISTRICT = "district"
+    COMMUNE = "commune"
+
+
+class Profile(StrEnum):
+    QUICK = "quick"
+    STANDARD = "standard"
+    DEEP = "deep"
+
+
+class Lang(StrEnum):
+    VI = "vi"
+    EN = "en"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AgencySection(_Section):
+    id: str
+    name: Annotated[str, Field(min_length=1)]
+    level: Level
+    parent: str | None = None
+
+    @field_validator("id", "parent")
+    @classmethod
+    def _slug(cls, value: str | None) -> str | None:
+        if value is not None and not AGENCY_ID.match(value):
+            raise ValueError(
+                "must be lower-case letters, digits and '-' (2-63 chars), e.g. 'tn-xa-mau'"
+            )
+        return value
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _network(value: str) -> Network:
+    try:
+        return ipaddress.ip_network(value, strict=False)
+    except ValueError as exc:
+        raise ValueError(f"'{value}' is not an IP network or address") from exc
+
+
+class ScanSection(_Section):
+    scopes: Annotated[list[str], Field(min_length=1)]
+    exclude: list[str] = Field(default_factory=list)
+    profile: Profile = Profile.STANDARD
+    # Public addresses are refused unless the agency says so: scanning someone else's
+    # network from a government LAN is an incident, not a finding.
+    allow_public: bool = False
+    # When set, the sweep refuses to send a packet unless it runs inside this network
+    # namespace (the test lab sets it; real agencies leave it out).
+    netns: str | None = None
+    host_timeout_s: Annotated[int, Field(gt=0, le=3600)] = 300
+    sweep_timeout_s: Annotated[int, Field(gt=0, le=86400)] = 4 * 3600
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 8
+
+    @field_validator("scopes", "exclude")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        return [str(_network(v)) for v in values]
+
+    @model_validator(mode="after")
+    def _public_scopes(self) -> ScanSection:
+        for scope in self.scopes:
+            net = _network(scope)
+            if not self.allow_public and not (net.is_private or net.is_loopback):
+                raise ValueError(
+                    f"scopes: '{scope}' is a public network; set scan.allow_public = true "
+                    "only if the agency owns it"
+                )
+        return self
+
+    def networks(self) -> list[Network]:
+        return [_network(s) for s in self.scopes]
+
+    def excluded(self) -> list[Network]:
+        return [_network(s) for s in self.exclude]
+
+
+class StoreSection(_Section):
+    path: Path
+    stale_after_days: Annotated[int, Field(ge=1)] = 30
+    keep_sweeps: Annotated[int, Field(ge=1)] = 20
+
+
+class ReportSection(_Section):
+    dir: Path
+    lang: Lang = Lang.VI
+
+
+class AgencyConfig(_Section):
+    agency: AgencySection
+    scan: ScanSection
+    store: StoreSection
+    report: ReportSection
+    source: Path | None = Field(default=None, exclude=True)
+
+
+def _key(loc: tuple[int | str, ...]) -> str:
+    key = ""
+    for part in loc:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    return key
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> None:
+    """Relative paths are taken from the config file's folder, so cron and systemd,
+    which start in '/', find the same store as the person who ran the command."""
+    for section, field in (("store", "path"), ("report", "dir")):
+        value = data.get(section, {}).get(field)
+        if isinstance(value, str) and not Path(value).is_absolute():
+            data[section][field] = str(base / value)
+
+
+def parse_config(data: dict[str, Any], source: Path | None = None) -> AgencyConfig:
+    """Validate a config mapping; raise :class:`ConfigError` naming the first bad key."""
+    where = str(source) if source else None
+    if source is not None:
+        _resolve_paths(data, source.parent)
+    try:
+        config = AgencyConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = _key(tuple(err["loc"]))
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "missing":
+            msg = "is required"
+        elif err["type"] == "extra_forbidden":
+            msg = "is not a known setting"
+        elif err["type"] == "enum":
+            allowed = err.get("ctx", {}).get("expected", "")
+            msg = f"must be one of {allowed}"
+        # Model-level errors carry their own key in the message ("scopes: ...").
+        if ":" in msg and not key.endswith(msg.split(":", 1)[0]):
+            head, _, tail = msg.partition(":")
+            if head.isidentifier():
+                key, msg = f"{key}.{head}" if key else head, tail.strip()
+        raise ConfigError(key or "config", msg, where) from None
+    return config.model_copy(update={"source": source})
+
+
+def load_config(path: Path | str) -> AgencyConfig:
+    """Read and validate an agency TOML file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("config", "file not found", str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError("config", f"cannot be read: {exc}", str(path)) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("config", f"is not valid TOML: {exc}", str(path)) from None
+    return parse_config(data, path.resolve())

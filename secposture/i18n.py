@@ -1,0 +1,44 @@
+"""User-facing text in Vietnamese and English, from one catalogue.
+
+The catalogue is every ``data/messages*.toml`` file: ``[key] vi = "…" en = "…"``. Splitting it
+into files by area keeps it easy to review; a key defined twice is an error.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import resources
+
+LANGS = ("vi", "en")
+
+
+class CatalogueKeyError(KeyError):
+    pass
+
+
+@cache
+def messages() -> dict[str, dict[str, str]]:
+    """All message keys with both languages; validated once."""
+    merged: dict[str, dict[str, str]] = {}
+    data_dir = resources.files("secposture").joinpath("data")
+    for entry in sorted(data_dir.iterdir(), key=lambda e: e.name):
+        if not (entry.name.startswith("messages") and entry.name.endswith(".toml")):
+            continue
+        for key, texts in tomllib.loads(entry.read_text("utf-8")).items():
+            if key in merged:
+                raise ValueError(f"message key {key!r} defined twice ({entry.name})")
+            missing = [lang for lang in LANGS if not texts.get(lang)]
+            if missing:
+                raise ValueError(f"message key {key!r} lacks {missing} ({entry.name})")
+            merged[key] = texts
+    return merged
+
+
+def t(key: str, lang: str = "vi", /, **params: object) -> str:
+    """The text for ``key`` in ``lang``, with ``{name}`` placeholders filled in."""
+    try:
+        text = messages()[key][lang if lang in LANGS else "vi"]
+    except KeyError:
+        raise CatalogueKeyError(key) from None
+    return text.format(**params) if params else text

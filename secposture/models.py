@@ -1,0 +1,221 @@
+"""Typed records that flow through a sweep: observations, attempts, hosts, findings.
+
+Scanners produce observations and attempts (never verdicts); checks turn them into findings.
+Every model is frozen and forbids unknown fields so that what is stored round-trips exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, so stored times compare and sort without guessing zones."""
+    return datetime.now(UTC)
+
+
+class Record(BaseModel):
+    """Base for every stored model: immutable, strict about fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+class Status(StrEnum):
+    """Outcome of one check on one target. Only PASS/FAIL/PARTIAL count towards a score."""
+
+    PASS = "pass"  # noqa: S105 - a status, not a password
+    FAIL = "fail"
+    PARTIAL = "partial"
+    NOT_APPLICABLE = "not_applicable"
+    NOT_ASSESSED = "not_assessed"
+    WAIVED = "waived"
+
+
+class AttemptStatus(StrEnum):
+    COMPLETED = "completed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+class Reason(StrEnum):
+    """Closed set of reasons a stage could not complete (after sslyze's attempt model)."""
+
+    UNREACHABLE = "unreachable"
+    TIMEOUT = "timeout"
+    PRIVILEGE_REQUIRED = "privilege_required"
+    TOOL_MISSING = "tool_missing"
+    PARSE_ERROR = "parse_error"
+    AUTH_FAILED = "auth_failed"
+    ENABLE_FAILED = "enable_failed"
+    UNSUPPORTED_PLATFORM = "unsupported_platform"
+    OUT_OF_SCOPE = "out_of_scope"
+    NO_CREDENTIALS = "no_credentials"
+    INTERRUPTED = "interrupted"
+    BUG = "bug"
+
+
+class Attempt(Record):
+    """One stage run against one target: what was tried, how it ended and why."""
+
+    stage: str
+    target: str
+    status: AttemptStatus
+    reason: Reason | None = None
+    detail: str = ""
+    started: datetime = Field(default_factory=utcnow)
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status is AttemptStatus.COMPLETED
+
+
+class Service(Record):
+    """An open (or open|filtered) port as nmap reported it."""
+
+    port: int
+    proto: str = "tcp"
+    state: str = "open"
+    name: str = ""
+    product: str = ""
+    version: str = ""
+    extrainfo: str = ""
+    tunnel: str = ""  # "ssl" when nmap saw TLS in front of the service
+    cpe: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.port}/{self.proto}"
+
+
+class Observation(Record):
+    """A typed piece of evidence about a host or service. Never a verdict.
+
+    ``kind`` names what was observed (for example ``ftp.anonymous`` or ``http.title``);
+    ``data`` holds the facts; ``source`` says which probe produced them.
+    """
+
+    kind: str
+    ip: str
+    port: int | None = None
+    proto: str | None = None
+    source: str = ""
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Host(Record):
+    """One device as seen in one sweep."""
+
+    ip: str
+    mac: str | None = None
+    vendor: str | None = None
+    hostname: str | None = None
+    discovered_by: tuple[str, ...] = ()
+    services: tuple[Service, ...] = ()
+    ports_scanned: bool = False  # True only when the port scan of this host completed
+    udp_scanned: tuple[int, ...] = ()  # UDP ports whose state is known from this sweep
+
+    def service(self, port: int, proto: str = "tcp") -> Service | None:
+        return next((s for s in self.services if s.port == port and s.proto == proto), None)
+
+    def open_services(self) -> tuple[Service, ...]:
+        return tuple(s for s in self.services if s.state == "open")
+
+
+class Target(Record):
+    ip: str
+    port: int | None = None
+    proto: str | None = None
+
+
+class Finding(Record):
+    """The outcome of one check on one target; the one neutral record every output uses."""
+
+    check_id: str
+    status: Status
+    severity: Severity
+    target: Target
+    evidence: str = ""
+    reason: str = ""  # why not_assessed / not_applicable
+    waiver: str | None = None
+
+
+class SweepCounts(Record):
+    hosts_found: int = 0
+    hosts_scanned: int = 0
+    services_open: int = 0
+    attempts_failed: int = 0
+
+
+class SweepResult(Record):
+    """Everything one sweep collected: the input to checks, the store and the report."""
+
+    sweep_id: str
+    agency_id: str
+    profile: str
+    scopes: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+    started: datetime
+    finished: datetime | None = None
+    hosts: tuple[Host, ...] = ()
+    observations: tuple[Observation, ...] = ()
+    attempts: tuple[Attempt, ...] = ()
+    complete: bool = True  # False when any stage failed or the sweep was cut short
+
+    def host(self, ip: str) -> Host | None:
+        return next((h for h in self.hosts if h.ip == ip), None)
+
+    def observations_for(self, ip: str, kind: str | None = None) -> list[Observation]:
+        return [o for o in self.observations if o.ip == ip and (kind is None or o.kind == kind)]
+
+    @property
+    def counts(self) -> SweepCounts:
+        return SweepCounts(
+            hosts_found=len(self.hosts),
+            hosts_scanned=sum(1 for h in self.hosts if h.ports_scanned),
+            services_open=sum(len(h.open_services()) for h in self.hosts),
+            attempts_failed=sum(1 for a in self.attempts if a.status is AttemptStatus.ERROR),
+        )
+
+
+class ChangeKind(StrEnum):
+    NEW_DEVICE = "new_device"
+    MISSING_DEVICE = "missing_device"
+    PORT_OPENED = "port_opened"
+    PORT_CLOSED = "port_closed"
+    SERVICE_CHANGED = "service_changed"
+    IP_CHANGED = "ip_changed"
+
+
+class Change(Record):
+    """One difference between two consecutive sweeps of an agency."""
+
+    sweep_id: str
+    kind: ChangeKind
+    device: str  # identity key: "mac:…" or "ip:…"
+    ip: str
+    port: int | None = None
+    proto: str | None = None
+    before: str = ""
+    after: str = ""
+
+
+def device_key(host: Host) -> str:
+    """A device is its MAC where one is known, else its IP within the agency."""
+    return f"mac:{host.mac.lower()}" if host.mac else f"ip:{host.ip}"
