@@ -201,6 +201,8 @@ class ChangeKind(StrEnum):
     PORT_CLOSED = "port_closed"
     SERVICE_CHANGED = "service_changed"
     IP_CHANGED = "ip_changed"
+    DEVICE_RETURNED = "device_returned"  # known device seen again after being missing
+    CONFIG_CHANGED = "config_changed"  # hash of a network device's stored configuration
 
 
 class Change(Record):
