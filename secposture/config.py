@@ -125,11 +125,46 @@ class ReportSection(_Section):
     lang: Lang = Lang.VI
 
 
+SECRET_REF = re.compile(r"^(file|env):.+$")
+# A bundle larger than this is refused by the exporter and by the collector alike.
+DEFAULT_BUNDLE_MAX_BYTES = 16 * 1024 * 1024
+
+
+class BundleSection(_Section):
+    """Signed result bundles for the provincial collector (secposture.bundle)."""
+
+    # The agency's Ed25519 private key, by reference only: "file:PATH" or "env:NAME".
+    key: str
+    collector_url: str | None = None
+    # CA certificate file that signs the collector's TLS certificate, when it is a private CA.
+    collector_ca: Path | None = None
+    # Bundles wait here until the collector accepts them (default: <store folder>/outbox).
+    outbox: Path | None = None
+    # Raw device configurations stay at the agency unless it opts in.
+    include_device_configs: bool = False
+    max_bytes: Annotated[int, Field(ge=64 * 1024, le=256 * 1024 * 1024)] = DEFAULT_BUNDLE_MAX_BYTES
+
+    @field_validator("key")
+    @classmethod
+    def _reference(cls, value: str) -> str:
+        if not SECRET_REF.match(value):
+            raise ValueError("must be a reference, 'file:PATH' or 'env:NAME', never the key itself")
+        return value
+
+    @field_validator("collector_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must start with https:// (or http:// on a trusted link)")
+        return value
+
+
 class AgencyConfig(_Section):
     agency: AgencySection
     scan: ScanSection
     store: StoreSection
     report: ReportSection
+    bundle: BundleSection | None = None
     source: Path | None = Field(default=None, exclude=True)
 
 
@@ -143,10 +178,18 @@ def _key(loc: tuple[int | str, ...]) -> str:
 def _resolve_paths(data: dict[str, Any], base: Path) -> None:
     """Relative paths are taken from the config file's folder, so cron and systemd,
     which start in '/', find the same store as the person who ran the command."""
-    for section, field in (("store", "path"), ("report", "dir")):
+    for section, field in (
+        ("store", "path"),
+        ("report", "dir"),
+        ("bundle", "outbox"),
+        ("bundle", "collector_ca"),
+    ):
         value = data.get(section, {}).get(field)
         if isinstance(value, str) and not Path(value).is_absolute():
             data[section][field] = str(base / value)
+    key = data.get("bundle", {}).get("key")
+    if isinstance(key, str) and key.startswith("file:") and not Path(key[5:]).is_absolute():
+        data["bundle"]["key"] = f"file:{base / key[5:]}"
 
 
 def parse_config(data: dict[str, Any], source: Path | None = None) -> AgencyConfig:
@@ -157,28 +200,32 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> AgencyConf
     try:
         config = AgencyConfig.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = _key(tuple(err["loc"]))
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        if err["type"] == "missing":
-            msg = "is required"
-        elif err["type"] == "extra_forbidden":
-            msg = "is not a known setting"
-        elif err["type"] == "enum":
-            allowed = err.get("ctx", {}).get("expected", "")
-            msg = f"must be one of {allowed}"
-        # Model-level errors carry their own key in the message ("scopes: ...").
-        if ":" in msg and not key.endswith(msg.split(":", 1)[0]):
-            head, _, tail = msg.partition(":")
-            if head.isidentifier():
-                key, msg = f"{key}.{head}" if key else head, tail.strip()
-        raise ConfigError(key or "config", msg, where) from None
+        raise config_error(exc, where) from None
     return config.model_copy(update={"source": source})
 
 
-def load_config(path: Path | str) -> AgencyConfig:
-    """Read and validate an agency TOML file."""
-    path = Path(path)
+def config_error(exc: ValidationError, where: str | None) -> ConfigError:
+    """The first validation error as one user-facing ``key: reason`` line."""
+    err = exc.errors()[0]
+    key = _key(tuple(err["loc"]))
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "missing":
+        msg = "is required"
+    elif err["type"] == "extra_forbidden":
+        msg = "is not a known setting"
+    elif err["type"] == "enum":
+        allowed = err.get("ctx", {}).get("expected", "")
+        msg = f"must be one of {allowed}"
+    # Model-level errors carry their own key in the message ("scopes: ...").
+    if ":" in msg and not key.endswith(msg.split(":", 1)[0]):
+        head, _, tail = msg.partition(":")
+        if head.isidentifier():
+            key, msg = f"{key}.{head}" if key else head, tail.strip()
+    return ConfigError(key or "config", msg, where)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a mapping, or :class:`ConfigError` saying why it cannot be read."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -189,4 +236,10 @@ def load_config(path: Path | str) -> AgencyConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("config", f"is not valid TOML: {exc}", str(path)) from None
-    return parse_config(data, path.resolve())
+    return data
+
+
+def load_config(path: Path | str) -> AgencyConfig:
+    """Read and validate an agency TOML file."""
+    path = Path(path)
+    return parse_config(read_toml(path), path.resolve())
