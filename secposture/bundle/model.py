@@ -1,0 +1,66 @@
+"""What a bundle carries: one sweep of one agency, judged, without secrets.
+
+A bundle is the agency's word to the province, so it holds the agency's identity and place
+in the hierarchy, the sweep's summary, every finding, the score, an inventory of the hosts
+seen (services, no raw observations) and the changes since the previous sweep. Raw device
+configurations are included only when the agency's config opts in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from secposture.config import AGENCY_ID, Level
+from secposture.models import (
+    Attempt,
+    Change,
+    Finding,
+    Host,
+    Observation,
+    Record,
+    SweepCounts,
+)
+from secposture.scoring import Score
+
+FORMAT = "secposture-bundle/1"
+# Sweep ids become file names at the collector: letters, digits, '.', '_' and '-' only.
+SWEEP_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+
+
+class BundleAgency(Record):
+    id: str = Field(pattern=AGENCY_ID.pattern)
+    name: str = Field(min_length=1, max_length=300)
+    level: Level
+    parent: str | None = Field(default=None, pattern=AGENCY_ID.pattern)
+
+
+class BundleSweep(Record):
+    sweep_id: str = Field(pattern=SWEEP_ID)
+    profile: str
+    scopes: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+    started: datetime
+    finished: datetime | None = None
+    complete: bool
+    counts: SweepCounts
+    # Only the attempts that did not complete: they explain the coverage beside the score.
+    failed_attempts: tuple[Attempt, ...] = ()
+
+
+class BundlePayload(Record):
+    """The signed content of a bundle file."""
+
+    format: Literal["secposture-bundle/1"] = "secposture-bundle/1"
+    generator: str
+    agency: BundleAgency
+    sweep: BundleSweep
+    score: Score
+    # Framework-level posture (pillars, tiers) when the scoring layer provides one.
+    posture: dict[str, Any] | None = None
+    findings: tuple[Finding, ...]
+    hosts: tuple[Host, ...]
+    changes: tuple[Change, ...]
+    device_configs: tuple[Observation, ...] = ()

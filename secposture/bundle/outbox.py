@@ -1,0 +1,259 @@
+"""The agency's outbox: bundles wait here until the collector has them.
+
+A commune's link may be down for days, so a bundle leaves the outbox only when the collector
+answers that it stored it (or already had it). Until then each push that fails sets the next
+try further out (exponential back-off with jitter, so 200 agencies do not all call back at
+once when the collector returns). A bundle the collector refuses for good (bad signature,
+malformed, too large) moves to ``rejected/`` with the reason beside it: kept, never retried.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import ssl
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from inventory.storage import atomic_write_bytes, locked
+from inventory.store import Inventory
+from secposture import __version__
+from secposture.bundle.envelope import RejectReason
+from secposture.bundle.export import (
+    SUFFIX,
+    bundle_name,
+    bundle_section,
+    export_sweep,
+    exportable_sweeps,
+    write_bundle,
+)
+from secposture.bundle.keys import load_private_key
+from secposture.config import AgencyConfig, ConfigError
+from secposture.models import utcnow
+
+if TYPE_CHECKING:
+    from secposture.pipeline import JobResult
+
+MEDIA_TYPE = "application/vnd.secposture.bundle+json"
+UPLOAD_PATH = "/api/v1/bundles"
+STATE_FILE = ".state.json"
+SENT = "sent"
+REJECTED = "rejected"
+BASE_DELAY_S = 60.0
+MAX_DELAY_S = 6 * 3600.0
+TIMEOUT_S = 60.0
+# Refusals the province can cure by registering the agency or its key: keep trying.
+CURABLE = frozenset({RejectReason.UNKNOWN_KEY.value, RejectReason.UNKNOWN_UNIT.value})
+REFUSALS = frozenset(r.value for r in RejectReason)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The collector's reply to one upload; status 0 when it could not be reached."""
+
+    status: int
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    name: str
+    reason: str
+    next_try: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    """What one pass over the outbox did."""
+
+    delivered: tuple[str, ...]
+    pending: tuple[Pending, ...]
+    rejected: tuple[tuple[str, str], ...]  # (bundle file name, reason)
+
+    @property
+    def done(self) -> bool:
+        return not self.pending
+
+
+def outbox_dir(config: AgencyConfig) -> Path:
+    """bundle.outbox, else ``outbox/`` beside the inventory store."""
+    section = bundle_section(config)
+    return section.outbox or config.store.path.parent / "outbox"
+
+
+def queue_sweeps(config: AgencyConfig, sweep_ids: list[str] | None = None) -> list[Path]:
+    """Export sweeps into the outbox (default: the latest), skipping any already queued,
+    sent or rejected; returns the new files."""
+    section = bundle_section(config)
+    folder = outbox_dir(config)
+    inventory = Inventory.for_config(config)
+    data = inventory.read()
+    available = exportable_sweeps(inventory, data)
+    wanted = sweep_ids if sweep_ids is not None else available[-1:]
+    missing = [s for s in wanted if s not in available]
+    if missing:
+        raise ConfigError("sweep", f"{missing[0]} is not in the store {config.store.path}")
+    key = load_private_key(section.key)
+    written = []
+    for sweep_id in wanted:
+        name = bundle_name(sweep_id)
+        if any((place / name).exists() for place in (folder, folder / SENT, folder / REJECTED)):
+            continue
+        bundle = export_sweep(config, inventory, data, sweep_id, key)
+        written.append(write_bundle(folder, sweep_id, bundle))
+    return written
+
+
+def queued(config: AgencyConfig) -> list[Path]:
+    """Bundles waiting in the outbox, oldest sweep first (sweep ids start with the time)."""
+    folder = outbox_dir(config)
+    return sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []
+
+
+def post_bundle(url: str, data: bytes, *, cafile: Path | None = None) -> Answer:
+    """Upload one bundle; every failure to get an answer is status 0 with the reason."""
+    request = urllib.request.Request(  # noqa: S310 - the scheme is checked by the config
+        url.rstrip("/") + UPLOAD_PATH,
+        data=data,
+        method="POST",
+        headers={"Content-Type": MEDIA_TYPE, "User-Agent": f"secposture/{__version__}"},
+    )
+    context = ssl.create_default_context(cafile=str(cafile)) if cafile else None
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S, context=context) as reply:  # noqa: S310
+            return _answer(reply.status, reply.read(65536))
+    except urllib.error.HTTPError as exc:
+        return _answer(exc.code, exc.read(65536))
+    except urllib.error.URLError as exc:
+        return Answer(0, "unreachable", str(exc.reason))
+    except (OSError, ssl.SSLError) as exc:  # timeouts and resets after connecting
+        return Answer(0, "unreachable", str(exc) or type(exc).__name__)
+
+
+def _answer(status: int, body: bytes) -> Answer:
+    try:
+        doc: Any = json.loads(body)
+    except ValueError:
+        doc = {}
+    if not isinstance(doc, dict):
+        doc = {}
+    reason = str(doc.get("reason") or doc.get("status") or "")
+    return Answer(status, reason, str(doc.get("detail", "")))
+
+
+def next_delay(attempts: int, jitter: float) -> float:
+    """Seconds before try number ``attempts + 1``: 1, 2, 4 … minutes up to 6 hours, times
+    a jitter in [0.5, 1]."""
+    delay: float = min(BASE_DELAY_S * 2.0 ** max(attempts - 1, 0), MAX_DELAY_S)
+    return delay * (0.5 + jitter / 2)
+
+
+def push_outbox(
+    config: AgencyConfig, *, now: datetime | None = None, force: bool = False
+) -> PushResult:
+    """Send every due bundle in the outbox to bundle.collector_url, oldest first.
+
+    Delivered bundles move to ``sent/``; refused ones to ``rejected/``; the rest stay with
+    their next try set by back-off. ``force`` ignores the back-off (a person asked)."""
+    section = bundle_section(config)
+    if not section.collector_url:
+        raise ConfigError("bundle.collector_url", "is required to push bundles", str(config.source))
+    folder = outbox_dir(config)
+    state_path = folder / STATE_FILE
+    now = now or utcnow()
+    delivered: list[str] = []
+    pending: list[Pending] = []
+    rejected: list[tuple[str, str]] = []
+    with locked(state_path):
+        state = _read_state(state_path)
+        unreachable: Answer | None = None
+        for path in queued(config):
+            entry = state.get(path.name, {})
+            due = datetime.fromisoformat(entry["next_try"]) if "next_try" in entry else now
+            if unreachable is not None or (due > now and not force):
+                reason = entry.get("last_error", "") if unreachable is None else unreachable.detail
+                pending.append(Pending(path.name, reason, max(due, now)))
+                continue
+            answer = post_bundle(
+                section.collector_url, path.read_bytes(), cafile=section.collector_ca
+            )
+            outcome = _outcome(answer)
+            if outcome == "delivered":
+                _move(path, folder / SENT)
+                state.pop(path.name, None)
+                delivered.append(path.name)
+            elif outcome == "rejected":
+                note = f"{answer.status} {answer.reason}: {answer.detail}"
+                _move(path, folder / REJECTED, note=note)
+                state.pop(path.name, None)
+                rejected.append((path.name, f"{answer.reason}: {answer.detail}"))
+            else:
+                attempts = int(entry.get("attempts", 0)) + 1
+                retry = now + timedelta(seconds=next_delay(attempts, random.random()))  # noqa: S311
+                error = f"{answer.reason}: {answer.detail}" if answer.detail else answer.reason
+                state[path.name] = {"attempts": attempts, "next_try": retry.isoformat(),
+                                    "last_error": error}
+                pending.append(Pending(path.name, error, retry))
+                if answer.status == 0:
+                    unreachable = answer  # the link is down: do not try the rest now
+        state = {name: v for name, v in state.items() if (folder / name).exists()}
+        atomic_write_bytes(state_path, json.dumps(state, indent=1).encode())
+    return PushResult(tuple(delivered), tuple(pending), tuple(rejected))
+
+
+def _outcome(answer: Answer) -> str:
+    if 200 <= answer.status < 300:
+        return "delivered"
+    if answer.status == 409 and answer.reason == RejectReason.DUPLICATE.value:
+        return "delivered"  # the collector already has this very bundle
+    # Only the collector's own refusals are final; a proxy's 403 or a 404 from a wrong URL
+    # is a reason to try again later, not to give up on the bundle.
+    if answer.reason in REFUSALS and answer.reason not in CURABLE:
+        return "rejected"
+    return "pending"  # no answer, a server error, or a refusal the province can cure
+
+
+def _read_state(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        state = json.loads(path.read_bytes())
+    except (FileNotFoundError, ValueError):
+        return {}  # a lost state only makes the next push come sooner
+    return state if isinstance(state, dict) else {}
+
+
+def _move(path: Path, folder: Path, note: str = "") -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    if note:
+        atomic_write_bytes(folder / (path.name + ".reason"), (note + "\n").encode())
+    path.replace(folder / path.name)
+
+
+class NotDelivered(Exception):
+    """Bundles the collector does not have yet: waiting in the outbox, or refused and kept."""
+
+
+def after_sweep(config: AgencyConfig, job: JobResult) -> None:
+    """The agent's post-sweep hook: queue this sweep's bundle and push the outbox.
+
+    Raises :class:`NotDelivered` when something is still waiting, so ``agent status`` shows
+    it; the bundle stays in the outbox and the next push retries it."""
+    if config.bundle is None:
+        return  # this agency does not send bundles
+    queue_sweeps(config, [job.sweep.sweep_id])
+    if not config.bundle.collector_url:
+        return  # bundles are carried by hand from the outbox
+    result = push_outbox(config)
+    if result.pending:
+        first = result.pending[0]
+        raise NotDelivered(
+            f"{len(result.pending)} bundle(s) wait in {outbox_dir(config)}: {first.reason}; "
+            f"next try {first.next_try.isoformat(timespec='seconds')}"
+        )
+    if result.rejected:
+        name, reason = result.rejected[0]
+        raise NotDelivered(f"the collector refused {name}: {reason} (kept in rejected/)")
