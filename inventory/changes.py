@@ -1,90 +1,133 @@
-"""What changed between two consecutive sweeps: devices and services, as data."""
+"""What changed since the inventory last looked: devices, services and configurations, as data.
+
+The baseline is what the store last knew of each device, not only the previous sweep: a port
+closed while the previous scan of that host failed is still reported, against the last scan
+that completed.
+"""
 
 from __future__ import annotations
 
-from secposture.models import Change, ChangeKind, Host, Service, SweepResult, device_key
+from collections.abc import Mapping, Sequence
+
+from inventory.identity import Identity, Known, Match, config_hashes, service_map
+from secposture.models import AttemptStatus, Change, ChangeKind, SweepResult
 
 
-def _describe(service: Service) -> str:
-    return " ".join(p for p in (service.name, service.product, service.version) if p)
+def absence_assessed(sweep: SweepResult) -> bool:
+    """Whether a device missing from this sweep is really absent: no discovery stage failed.
+
+    A failed ARP or ping sweep finds nothing; that must not read as "every device is gone"."""
+    return not any(
+        a.stage.startswith("discovery") and a.status is AttemptStatus.ERROR for a in sweep.attempts
+    )
 
 
-def diff_sweeps(previous: SweepResult | None, current: SweepResult) -> list[Change]:
-    """Changes from ``previous`` to ``current``; the first sweep reports every device as new.
-
-    Hosts whose port scan did not complete in either sweep are not compared port by port:
-    a failed scan must not read as "every port closed"."""
-    sid = current.sweep_id
-    before = {device_key(h): h for h in previous.hosts} if previous else {}
-    after = {device_key(h): h for h in current.hosts}
+def detect_changes(
+    sweep: SweepResult, known: Mapping[str, Known], matches: Sequence[Match]
+) -> list[Change]:
+    """Changes from the stored baseline ``known`` to ``sweep``, whose hosts are ``matches``."""
+    sid = sweep.sweep_id
+    configs = config_hashes(sweep.observations)
     changes: list[Change] = []
-    for key, host in after.items():
-        old = before.get(key)
+    for m in matches:
+        host = m.host
+        old = known.get(m.key) or (known.get(m.former) if m.former else None)
         if old is None:
-            changes.append(Change(sweep_id=sid, kind=ChangeKind.NEW_DEVICE, device=key, ip=host.ip))
+            changes.append(
+                Change(sweep_id=sid, kind=ChangeKind.NEW_DEVICE, device=m.key, ip=host.ip)
+            )
             continue
+        if not old.present:
+            changes.append(
+                Change(sweep_id=sid, kind=ChangeKind.DEVICE_RETURNED, device=m.key, ip=host.ip)
+            )
         if old.ip != host.ip:
             changes.append(
                 Change(
                     sweep_id=sid,
                     kind=ChangeKind.IP_CHANGED,
-                    device=key,
+                    device=m.key,
                     ip=host.ip,
                     before=old.ip,
                     after=host.ip,
                 )
             )
-        if old.ports_scanned and host.ports_scanned:
-            changes += _service_changes(sid, key, old, host)
-    for key, host in before.items():
-        if key not in after:
+        now = service_map(host)
+        if old.services is not None and now is not None:
+            changes += _service_changes(sid, m.key, host.ip, old.services, now)
+        sha = configs.get(host.ip)
+        if sha and old.config_sha256 and sha != old.config_sha256:
             changes.append(
-                Change(sweep_id=sid, kind=ChangeKind.MISSING_DEVICE, device=key, ip=host.ip)
+                Change(
+                    sweep_id=sid,
+                    kind=ChangeKind.CONFIG_CHANGED,
+                    device=m.key,
+                    ip=host.ip,
+                    before=old.config_sha256,
+                    after=sha,
+                )
             )
+    if absence_assessed(sweep):
+        seen = {m.key for m in matches} | {m.former for m in matches if m.former}
+        changes += [
+            Change(sweep_id=sid, kind=ChangeKind.MISSING_DEVICE, device=k.key, ip=k.ip)
+            for k in known.values()
+            if k.present and k.key not in seen
+        ]
     return changes
 
 
-def _service_changes(sid: str, key: str, old: Host, new: Host) -> list[Change]:
+def _service_changes(
+    sid: str, device: str, ip: str, was: Mapping[str, str], now: Mapping[str, str]
+) -> list[Change]:
     out: list[Change] = []
-    was = {s.key: s for s in old.open_services()}
-    now = {s.key: s for s in new.open_services()}
-    for k, svc in now.items():
-        if k not in was:
-            out.append(
-                Change(
-                    sweep_id=sid,
-                    kind=ChangeKind.PORT_OPENED,
-                    device=key,
-                    ip=new.ip,
-                    port=svc.port,
-                    proto=svc.proto,
-                    after=_describe(svc),
-                )
+    for key in sorted(now.keys() | was.keys(), key=_port_order):
+        port, _, proto = key.partition("/")
+        before, after = was.get(key), now.get(key)
+        if before is None:
+            kind = ChangeKind.PORT_OPENED
+        elif after is None:
+            kind = ChangeKind.PORT_CLOSED
+        elif before != after:
+            kind = ChangeKind.SERVICE_CHANGED
+        else:
+            continue
+        out.append(
+            Change(
+                sweep_id=sid,
+                kind=kind,
+                device=device,
+                ip=ip,
+                port=int(port),
+                proto=proto,
+                before=before or "",
+                after=after or "",
             )
-        elif _describe(was[k]) != _describe(svc):
-            out.append(
-                Change(
-                    sweep_id=sid,
-                    kind=ChangeKind.SERVICE_CHANGED,
-                    device=key,
-                    ip=new.ip,
-                    port=svc.port,
-                    proto=svc.proto,
-                    before=_describe(was[k]),
-                    after=_describe(svc),
-                )
-            )
-    for k, svc in was.items():
-        if k not in now:
-            out.append(
-                Change(
-                    sweep_id=sid,
-                    kind=ChangeKind.PORT_CLOSED,
-                    device=key,
-                    ip=new.ip,
-                    port=svc.port,
-                    proto=svc.proto,
-                    before=_describe(svc),
-                )
-            )
+        )
     return out
+
+
+def _port_order(key: str) -> tuple[int, str]:
+    port, _, proto = key.partition("/")
+    return int(port), proto
+
+
+def baseline(sweep: SweepResult) -> dict[str, Known]:
+    """What a recorded sweep says of each device, as a baseline for the next one."""
+    configs = config_hashes(sweep.observations)
+    return {
+        m.key: Known(
+            key=m.key,
+            ip=m.host.ip,
+            mac=m.host.mac.lower() if m.host.mac else None,
+            services=service_map(m.host),
+            config_sha256=configs.get(m.host.ip),
+        )
+        for m in Identity(()).resolve(sweep.hosts)
+    }
+
+
+def diff_sweeps(previous: SweepResult | None, current: SweepResult) -> list[Change]:
+    """Changes from one recorded sweep to the next; the first sweep reports every device as new."""
+    known = baseline(previous) if previous is not None else {}
+    return detect_changes(current, known, Identity(known.values()).resolve(current.hosts))

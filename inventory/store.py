@@ -1,172 +1,328 @@
-"""The agency's inventory: a TinyDB file of sweeps, devices and changes.
+"""The agency's inventory: a TinyDB file of sweeps, devices and the changes between sweeps.
 
-A sweep is committed with one read and one atomic write under an exclusive lock, so a reader
-(the CLI, the report) sees either the store before the sweep or after it, never half of it.
+Every write is one read and one atomic replace of the file under the writer lock, so the
+scheduler daemon and a CLI command never interleave, and a reader (CLI, report) sees the store
+before a sweep or after it, never half of it. Tables:
+
+- ``sweeps``: one summary per sweep, in commit order, kept forever;
+- ``sweep_data``: the full sweep (hosts, observations, attempts, findings) of the last
+  ``keep_sweeps`` sweeps, each one compressed string (see :func:`inventory.storage.pack`);
+- ``devices``: one row per device, keyed by MAC else IP, with first/last seen and status;
+- ``changes``: what each sweep changed, kept forever.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tinydb import TinyDB
+from pydantic import TypeAdapter
 
-from inventory.changes import diff_sweeps
-from inventory.storage import AtomicJSONStorage, StoreError, locked
-from secposture.models import Change, Finding, SweepResult, device_key
+from inventory.changes import absence_assessed, detect_changes
+from inventory.identity import Identity, Known, Match, config_hashes, service_map
+from inventory.schema import SCHEMA_VERSION, attempt_summary, upgrade, version_of
+from inventory.storage import (
+    StoreError,
+    Tables,
+    atomic_write_bytes,
+    encode_tables,
+    locked,
+    pack,
+    read_tables,
+    remove_orphans,
+    unpack,
+)
+from secposture.models import Change, Finding, SweepResult, utcnow
 from secposture.scoring import Score
 
-SCHEMA_VERSION = 1
-TABLES = ("meta", "sweeps", "sweep_data", "devices", "changes")
+if TYPE_CHECKING:
+    from secposture.config import AgencyConfig
+
+ACTIVE, MISSING, STALE = "active", "missing", "stale"
+RUNNING, COMMITTED, INTERRUPTED = "running", "committed", "interrupted"
+_FINDINGS = TypeAdapter(list[Finding])
 
 
 class Inventory:
     """Read and write one agency's store file."""
 
-    def __init__(self, path: Path | str, *, keep_sweeps: int = 20) -> None:
+    def __init__(
+        self, path: Path | str, *, keep_sweeps: int = 20, stale_after_days: int = 30
+    ) -> None:
         self.path = Path(path)
         self.keep_sweeps = keep_sweeps
+        self.stale_after = timedelta(days=stale_after_days)
 
-    # -- reading -------------------------------------------------------------------------
-    def _read(self) -> dict[str, dict[str, Any]]:
-        data = AtomicJSONStorage(self.path).read() or {}
-        meta = data.get("meta", {}).get("1", {})
-        version = meta.get("schema_version", SCHEMA_VERSION)
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path}: store schema {version} is newer than this secposture "
-                f"understands ({SCHEMA_VERSION}); upgrade secposture"
+    @classmethod
+    def for_config(cls, config: AgencyConfig) -> Inventory:
+        """The store an agency config names, with its retention and staleness settings."""
+        store = config.store
+        return cls(
+            store.path, keep_sweeps=store.keep_sweeps, stale_after_days=store.stale_after_days
+        )
+
+    # -- reading: no lock needed, a writer replaces the whole file by rename ------------------
+    def read(self) -> Tables:
+        """All tables at the current schema (an older store is migrated in memory only)."""
+        return upgrade(read_tables(self.path) or {}, str(self.path))
+
+    def sweeps(self, data: Tables | None = None) -> list[dict[str, Any]]:
+        """Sweep summaries in commit order, running and interrupted ones included."""
+        table = (data or self.read())["sweeps"]
+        return [table[k] for k in sorted(table, key=int)]
+
+    def committed(self, data: Tables | None = None) -> list[dict[str, Any]]:
+        return [s for s in self.sweeps(data) if s["status"] == COMMITTED]
+
+    def devices(self, data: Tables | None = None) -> list[dict[str, Any]]:
+        """Every device ever seen, most recently seen first."""
+        rows = list((data or self.read())["devices"].values())
+        return sorted(rows, key=lambda r: (r["last_seen"], r["ip"]), reverse=True)
+
+    def device(self, query: str, data: Tables | None = None) -> dict[str, Any] | None:
+        """The device with this key, MAC or current IP; else the last one seen at that IP."""
+        q = query.strip().lower()
+        rows = self.devices(data)
+        for row in rows:
+            if q in (row["key"], (row.get("mac") or "").lower(), row["ip"]):
+                return row
+        return next((r for r in rows if any(h["ip"] == q for h in r["ip_history"])), None)
+
+    def changes(self, since: str | None = None, data: Tables | None = None) -> list[Change]:
+        """Every recorded change, oldest first; with ``since``, only those of later sweeps."""
+        data = data or self.read()
+        rows = [data["changes"][k] for k in sorted(data["changes"], key=int)]
+        changes = [Change.model_validate(r) for r in rows]
+        if since is None:
+            return changes
+        order = [s["sweep_id"] for s in self.committed(data)]
+        if since not in order:
+            raise StoreError(f"no committed sweep {since!r} in {self.path}")
+        later = set(order[order.index(since) + 1 :])
+        return [c for c in changes if c.sweep_id in later]
+
+    def sweep_record(self, sweep_id: str, data: Tables | None = None) -> dict[str, Any] | None:
+        """The full stored sweep (``result`` and ``findings``), if it is still retained."""
+        data = data or self.read()
+        row = next((r for r in data["sweep_data"].values() if r["sweep_id"] == sweep_id), None)
+        if row is None:
+            return None
+        doc: dict[str, Any] = unpack(row["data"])
+        return doc
+
+    def latest_result(self, data: Tables | None = None) -> SweepResult | None:
+        """The last committed sweep, as collected."""
+        data = data or self.read()
+        done = self.committed(data)
+        doc = self.sweep_record(done[-1]["sweep_id"], data) if done else None
+        return SweepResult.model_validate(doc["result"]) if doc else None
+
+    def known(self, data: Tables | None = None) -> dict[str, Known]:
+        """Every stored device as the baseline the next sweep is compared with."""
+        return {
+            row["key"]: Known(
+                key=row["key"],
+                ip=row["ip"],
+                mac=row.get("mac"),
+                present=row["status"] == ACTIVE,
+                services=row.get("services"),
+                config_sha256=row.get("config_sha256"),
             )
-        return data
+            for row in (data or self.read())["devices"].values()
+        }
 
-    def snapshot(self) -> dict[str, dict[str, Any]]:
-        with locked(self.path, shared=True):
-            return self._read()
+    def resolve(self, sweep: SweepResult, data: Tables | None = None) -> list[Match]:
+        """The stored device each host of ``sweep`` is."""
+        return Identity(self.known(data).values()).resolve(sweep.hosts)
 
-    def db(self) -> TinyDB:
-        """A TinyDB view of the store for queries (read it under ``locked(shared=True)``)."""
-        return TinyDB(self.path, storage=AtomicJSONStorage)
+    # -- writing ------------------------------------------------------------------------------
+    @contextmanager
+    def _transaction(self) -> Iterator[Tables]:
+        """Read the store, let the caller change it, write it back once, all under the lock."""
+        with locked(self.path):
+            remove_orphans(self.path)  # left by a writer killed mid-write
+            raw = read_tables(self.path) or {}
+            data = upgrade(raw, str(self.path))
+            yield data
+            atomic_write_bytes(self.path, encode_tables(data))
 
-    def sweeps(self) -> list[dict[str, Any]]:
-        rows = list(self.snapshot().get("sweeps", {}).values())
-        return sorted(rows, key=lambda r: str(r["started"]))
+    def migrate(self) -> tuple[int, int]:
+        """Rewrite an older store at the current schema; returns (from, to) versions."""
+        with locked(self.path):
+            raw = read_tables(self.path) or {}
+            before = version_of(raw)
+            data = upgrade(raw, str(self.path))
+            if before != SCHEMA_VERSION:
+                atomic_write_bytes(self.path, encode_tables(data))
+        return before, SCHEMA_VERSION
 
-    def devices(self) -> list[dict[str, Any]]:
-        return list(self.snapshot().get("devices", {}).values())
+    def begin_sweep(
+        self, sweep_id: str, *, started: datetime, profile: str, scopes: tuple[str, ...] | list[str]
+    ) -> None:
+        """Record that a sweep has started, so a sweep cut short is visible as interrupted."""
+        with self._transaction() as data:
+            _mark_dead_runs(data)
+            _insert(
+                data["sweeps"],
+                {
+                    "sweep_id": sweep_id,
+                    "status": RUNNING,
+                    "pid": os.getpid(),
+                    "started": started.isoformat(),
+                    "profile": profile,
+                    "scopes": list(scopes),
+                },
+            )
 
-    def changes(self, since: str | None = None) -> list[Change]:
-        rows = [Change.model_validate(r) for r in self.snapshot().get("changes", {}).values()]
-        if since is not None:
-            order = [s["sweep_id"] for s in self.sweeps()]
-            if since not in order:
-                raise StoreError(f"no sweep {since!r} in {self.path}")
-            later = set(order[order.index(since) + 1 :])
-            rows = [c for c in rows if c.sweep_id in later]
-        return rows
+    def interrupt_sweep(self, sweep_id: str, detail: str) -> None:
+        """Mark a running sweep as interrupted (SIGTERM, time limit); nothing else changes."""
+        with self._transaction() as data:
+            for row in data["sweeps"].values():
+                if row["sweep_id"] == sweep_id and row["status"] == RUNNING:
+                    row.update(status=INTERRUPTED, detail=detail, finished=utcnow().isoformat())
+                    row.pop("pid", None)
 
-    def latest_result(self, data: dict[str, dict[str, Any]] | None = None) -> SweepResult | None:
-        data = data if data is not None else self.snapshot()
-        rows = sorted(data.get("sweep_data", {}).values(), key=lambda r: str(r["started"]))
-        return SweepResult.model_validate(rows[-1]["result"]) if rows else None
-
-    # -- writing -------------------------------------------------------------------------
     def commit_sweep(
         self, result: SweepResult, findings: list[Finding], score: Score
     ) -> list[Change]:
-        """Store a finished sweep, update devices, record changes; one atomic write."""
-        with locked(self.path):
-            data = self._read()
-            for name in TABLES:
-                data.setdefault(name, {})
-            data["meta"]["1"] = {"schema_version": SCHEMA_VERSION, "agency": result.agency_id}
-            previous = self.latest_result(data)
-            changes = diff_sweeps(previous, result)
-            self._put_sweep(data, result, findings, score, len(changes))
-            self._put_devices(data, result)
+        """Store a finished sweep, update devices, record changes: one atomic write."""
+        # Serialise the big part before taking the lock: the other writer waits less.
+        doc = b'{"result":%s,"findings":%s}' % (
+            result.model_dump_json().encode(),
+            _FINDINGS.dump_json(findings),
+        )
+        blob = pack(doc)
+        with self._transaction() as data:
+            if any(
+                s["sweep_id"] == result.sweep_id and s["status"] == COMMITTED
+                for s in data["sweeps"].values()
+            ):
+                raise StoreError(f"sweep {result.sweep_id} is already in {self.path}")
+            _mark_dead_runs(data)
+            known = self.known(data)
+            matches = Identity(known.values()).resolve(result.hosts)
+            changes = detect_changes(result, known, matches)
+            data["meta"]["1"].update(schema_version=SCHEMA_VERSION, agency=result.agency_id)
+            self._put_sweep(data, result, score, len(changes), blob)
+            self._put_devices(data, result, matches)
             rows = data["changes"]
             nxt = _next_id(rows)
             for i, change in enumerate(changes):
                 rows[str(nxt + i)] = change.model_dump(mode="json")
-            AtomicJSONStorage(self.path).write(data)
         return changes
 
     def _put_sweep(
-        self,
-        data: dict[str, dict[str, Any]],
-        result: SweepResult,
-        findings: list[Finding],
-        score: Score,
-        n_changes: int,
+        self, data: Tables, result: SweepResult, score: Score, n_changes: int, blob: str
     ) -> None:
-        summary = {
-            "sweep_id": result.sweep_id,
-            "started": result.started.isoformat(),
-            "finished": result.finished.isoformat() if result.finished else None,
-            "profile": result.profile,
-            "scopes": list(result.scopes),
-            "complete": result.complete,
-            "counts": result.counts.model_dump(),
-            "score": score.model_dump(mode="json"),
-            "changes": n_changes,
-        }
-        data["sweeps"][str(_next_id(data["sweeps"]))] = summary
-        data["sweep_data"][str(_next_id(data["sweep_data"]))] = {
-            "sweep_id": result.sweep_id,
-            "started": result.started.isoformat(),
-            "result": result.model_dump(mode="json"),
-            "findings": [f.model_dump(mode="json") for f in findings],
-        }
-        # Observations are kept for the last N sweeps; the summaries are kept forever.
-        rows = sorted(data["sweep_data"].items(), key=lambda kv: str(kv[1]["started"]))
-        for doc_id, _ in rows[: max(0, len(rows) - self.keep_sweeps)]:
-            del data["sweep_data"][doc_id]
+        sweeps = data["sweeps"]
+        for doc_id in [k for k, s in sweeps.items() if s["sweep_id"] == result.sweep_id]:
+            del sweeps[doc_id]  # its "running" record; the summary goes in commit order
+        _insert(
+            sweeps,
+            {
+                "sweep_id": result.sweep_id,
+                "status": COMMITTED,
+                "started": result.started.isoformat(),
+                "finished": result.finished.isoformat() if result.finished else None,
+                "committed": utcnow().isoformat(),
+                "profile": result.profile,
+                "scopes": list(result.scopes),
+                "exclude": list(result.exclude),
+                "complete": result.complete,
+                "counts": result.counts.model_dump(),
+                "attempts": attempt_summary(result),
+                "score": score.model_dump(mode="json"),
+                "changes": n_changes,
+            },
+        )
+        kept = data["sweep_data"]
+        _insert(kept, {"sweep_id": result.sweep_id, "encoding": "zlib+base64", "data": blob})
+        # Observations are kept for the last N sweeps; the summaries above are kept forever.
+        for doc_id in sorted(kept, key=int)[: max(0, len(kept) - self.keep_sweeps)]:
+            del kept[doc_id]
 
-    def _put_devices(self, data: dict[str, dict[str, Any]], result: SweepResult) -> None:
+    def _put_devices(self, data: Tables, result: SweepResult, matches: list[Match]) -> None:
         table = data["devices"]
         by_key = {row["key"]: doc_id for doc_id, row in table.items()}
-        seen_at = result.started.isoformat()
-        seen: set[str] = set()
+        at = result.started.isoformat()
+        configs = config_hashes(result.observations)
         nxt = _next_id(table)
-        for host in result.hosts:
-            key = device_key(host)
-            seen.add(key)
-            doc_id = by_key.get(key)
-            row: dict[str, Any] = (
-                table[doc_id]
-                if doc_id
-                else {
-                    "key": key,
-                    "first_seen": seen_at,
+        for m in matches:
+            host = m.host
+            doc_id = by_key.get(m.key) or (by_key.get(m.former) if m.former else None)
+            if doc_id is None:
+                doc_id, nxt = str(nxt), nxt + 1
+                table[doc_id] = {
+                    "key": m.key,
+                    "first_seen": at,
                     "sweep_ids": [],
+                    "times_seen": 0,
                     "ip_history": [],
+                    "services": None,
+                    "services_scanned": None,
+                    "config_sha256": None,
                 }
-            )
+            row = table[doc_id]
+            if m.former:
+                row["key"] = m.key  # an IP-keyed device now seen with its MAC
+                row.setdefault("former_keys", []).append(m.former)
             if not row["ip_history"] or row["ip_history"][-1]["ip"] != host.ip:
-                row["ip_history"].append({"ip": host.ip, "since": seen_at})
+                row["ip_history"].append({"ip": host.ip, "since": at})
+            services = service_map(host)
+            if services is not None:
+                row["services"], row["services_scanned"] = services, at
             row.update(
                 ip=host.ip,
-                mac=host.mac,
+                mac=host.mac.lower() if host.mac else row.get("mac"),
                 vendor=host.vendor or row.get("vendor"),
                 hostname=host.hostname or row.get("hostname"),
-                last_seen=seen_at,
-                status="active",
-                services=[s.model_dump(mode="json") for s in host.open_services()]
-                if host.ports_scanned
-                else row.get("services", []),
+                last_seen=at,
+                status=ACTIVE,
+                config_sha256=configs.get(host.ip, row["config_sha256"]),
+                times_seen=row["times_seen"] + 1,
+                sweep_ids=[*row["sweep_ids"], result.sweep_id][-self.keep_sweeps :],
             )
-            row["sweep_ids"] = [*row["sweep_ids"], result.sweep_id][-self.keep_sweeps :]
-            if doc_id is None:
-                table[str(nxt)] = row
-                nxt += 1
+        seen = {m.key for m in matches}
+        assessed = absence_assessed(result)
         for row in table.values():
-            if row["key"] not in seen and row.get("status") == "active":
-                row["status"] = "missing"
+            if row["key"] not in seen:
+                row["status"] = self._unseen_status(row, result.started, assessed)
+
+    def _unseen_status(self, row: dict[str, Any], at: datetime, assessed: bool) -> str:
+        """``stale`` after N days unseen; ``missing`` once a complete discovery missed it."""
+        if at - datetime.fromisoformat(row["last_seen"]) >= self.stale_after:
+            return STALE
+        if assessed and row["status"] == ACTIVE:
+            return MISSING
+        return str(row["status"])
+
+
+def _insert(table: dict[str, Any], row: dict[str, Any]) -> None:
+    table[str(_next_id(table))] = row
 
 
 def _next_id(table: dict[str, Any]) -> int:
     return max((int(k) for k in table), default=0) + 1
 
 
-def parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value)
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _mark_dead_runs(data: Tables, alive: Callable[[int], bool] = _pid_alive) -> None:
+    """A sweep still "running" whose process is gone was cut short (power cut, SIGKILL)."""
+    for row in data["sweeps"].values():
+        pid = row.get("pid")
+        if row["status"] == RUNNING and not (isinstance(pid, int) and alive(pid)):
+            row.update(status=INTERRUPTED, detail="the sweeping process ended before commit")
+            row.pop("pid", None)

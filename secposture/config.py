@@ -120,6 +120,66 @@ class StoreSection(_Section):
     keep_sweeps: Annotated[int, Field(ge=1)] = 20
 
 
+MAC = re.compile(r"^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$")
+
+
+class ApprovedAsset(_Section):
+    """One device approved on the agency's LAN, by MAC or IP, with its owner and purpose."""
+
+    mac: str | None = None
+    ip: str | None = None
+    owner: Annotated[str, Field(min_length=1)]
+    purpose: Annotated[str, Field(min_length=1)]
+    name: str = ""
+
+    @field_validator("mac")
+    @classmethod
+    def _mac(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        mac = value.strip().lower()
+        if not MAC.match(mac):
+            raise ValueError(f"'{value}' is not a MAC address (e.g. '00:1a:2b:3c:4d:5e')")
+        return mac.replace("-", ":")
+
+    @field_validator("ip")
+    @classmethod
+    def _ip(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return str(ipaddress.ip_address(value.strip()))
+        except ValueError:
+            raise ValueError(f"'{value}' is not an IP address") from None
+
+    @model_validator(mode="after")
+    def _identified(self) -> ApprovedAsset:
+        if self.mac is None and self.ip is None:
+            raise ValueError("mac: an approved device needs a mac or an ip")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or self.mac or self.ip or "?"
+
+
+class AssetsSection(_Section):
+    """The approved asset register: a device not on it raises ``asset.unknown_device``."""
+
+    # An approved device unseen for this many days raises ``asset.missing_approved``.
+    missing_after_days: Annotated[int, Field(ge=1)] = 14
+    approved: list[ApprovedAsset] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> AssetsSection:
+        seen: set[str] = set()
+        for ident in (i for e in self.approved for i in (e.mac, e.ip) if i is not None):
+            if ident in seen:
+                raise ValueError(f"approved: {ident} is listed twice")
+            seen.add(ident)
+        return self
+
+
 class ReportSection(_Section):
     dir: Path
     lang: Lang = Lang.VI
@@ -164,6 +224,7 @@ class AgencyConfig(_Section):
     scan: ScanSection
     store: StoreSection
     report: ReportSection
+    assets: AssetsSection | None = None  # no register: the asset checks are not_assessed
     bundle: BundleSection | None = None
     source: Path | None = Field(default=None, exclude=True)
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from secposture.checks.catalogue import load_catalogue
 from secposture.models import Finding, Host, Severity, Status, SweepResult, Target
+
+if TYPE_CHECKING:
+    from inventory.facts import InventoryFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,16 +28,22 @@ HostEvaluator = Callable[[Host, SweepResult], Iterable[Verdict]]
 _REGISTRY: dict[str, HostEvaluator] = {}
 
 
-def evaluator(check_id: str) -> Callable[[HostEvaluator], HostEvaluator]:
-    """Register a host evaluator for a catalogue id (the id must exist in the data)."""
+E = TypeVar("E")
 
-    def register(func: HostEvaluator) -> HostEvaluator:
-        if check_id in _REGISTRY:
+
+def _register_in(registry: dict[str, E], check_id: str) -> Callable[[E], E]:
+    def register(func: E) -> E:
+        if check_id in registry:
             raise ValueError(f"evaluator for {check_id} registered twice")
-        _REGISTRY[check_id] = func
+        registry[check_id] = func
         return func
 
     return register
+
+
+def evaluator(check_id: str) -> Callable[[HostEvaluator], HostEvaluator]:
+    """Register a host evaluator for a catalogue id (the id must exist in the data)."""
+    return _register_in(_REGISTRY, check_id)
 
 
 def registered() -> dict[str, HostEvaluator]:
@@ -51,19 +61,47 @@ def run_checks(sweep: SweepResult) -> list[Finding]:
     for check_id, func in sorted(registered().items()):
         meta = catalogue[check_id]
         for host in sweep.hosts:
-            findings.extend(_findings(check_id, meta.severity, host, func(host, sweep)))
+            findings.extend(_findings(check_id, meta.severity, host.ip, func(host, sweep)))
     return findings
 
 
 def _findings(
-    check_id: str, severity: Severity, host: Host, verdicts: Iterable[Verdict]
+    check_id: str, severity: Severity, ip: str, verdicts: Iterable[Verdict]
 ) -> Iterator[Finding]:
     for v in verdicts:
         yield Finding(
             check_id=check_id,
             status=v.status,
             severity=severity,
-            target=Target(ip=host.ip, port=v.port, proto=v.proto),
+            target=Target(ip=ip, port=v.port, proto=v.proto),
             evidence=v.evidence,
             reason=v.reason,
         )
+
+
+# Checks over the whole inventory (the approved register, devices over weeks) see every device
+# at once, not one host of one sweep; each verdict names the IP it is about.
+InventoryEvaluator = Callable[["InventoryFacts"], Iterable[tuple[str, Verdict]]]
+_INVENTORY_REGISTRY: dict[str, InventoryEvaluator] = {}
+
+
+def inventory_evaluator(check_id: str) -> Callable[[InventoryEvaluator], InventoryEvaluator]:
+    """Register an inventory-wide evaluator for a catalogue id."""
+    return _register_in(_INVENTORY_REGISTRY, check_id)
+
+
+def registered_inventory() -> dict[str, InventoryEvaluator]:
+    import secposture.checks.inventory  # noqa: F401 - fills the registry
+
+    return dict(_INVENTORY_REGISTRY)
+
+
+def run_inventory_checks(facts: InventoryFacts) -> list[Finding]:
+    """Evaluate every inventory-wide check on the facts the store gives for one sweep."""
+    catalogue = load_catalogue()
+    findings: list[Finding] = []
+    for check_id, func in sorted(registered_inventory().items()):
+        severity = catalogue[check_id].severity
+        for ip, verdict in func(facts):
+            findings.extend(_findings(check_id, severity, ip, [verdict]))
+    return findings
