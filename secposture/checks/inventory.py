@@ -12,11 +12,11 @@ from secposture.models import Status
 NO_REGISTER = "no approved asset register in the config ([assets] approved = …)"
 
 
-def approves(entry: ApprovedAsset, device: DeviceSeen) -> bool:
+def approves(entry: ApprovedAsset, ip: str, mac: str | None) -> bool:
     """An entry names a device by MAC; by IP only where one side has no MAC to compare."""
-    if entry.mac is not None and device.mac == entry.mac:
+    if entry.mac is not None and mac == entry.mac:
         return True
-    return entry.ip == device.ip and (entry.mac is None or device.mac is None)
+    return entry.ip == ip and (entry.mac is None or mac is None)
 
 
 def _who(device: DeviceSeen) -> str:
@@ -32,7 +32,7 @@ def unknown_device(facts: InventoryFacts) -> Iterator[tuple[str, Verdict]]:
         if register is None:
             yield device.ip, Verdict(Status.NOT_ASSESSED, reason=NO_REGISTER)
             continue
-        entry = next((e for e in register.approved if approves(e, device)), None)
+        entry = next((e for e in register.approved if approves(e, device.ip, device.mac)), None)
         if entry is not None:
             yield (
                 device.ip,
@@ -65,7 +65,7 @@ def missing_approved(facts: InventoryFacts) -> Iterator[tuple[str, Verdict]]:
         return
     limit = register.missing_after_days
     for entry in register.approved:
-        device = next((d for d in facts.devices if approves(entry, d)), None)
+        device = next((d for d in facts.devices if approves(entry, d.ip, d.mac)), None)
         target = entry.ip or (device.ip if device else None) or entry.mac or "?"
         if device is not None and device.seen_now:
             yield target, Verdict(Status.PASS, evidence=f"{entry.label} seen in this sweep")
