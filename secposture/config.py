@@ -219,11 +219,32 @@ class BundleSection(_Section):
         return value
 
 
+class AssessmentSection(_Section):
+    """What the scores are measured with: declared answers, accepted risks, framework files.
+
+    Every file is optional. Without a questionnaire the self-assessment checks are
+    not_assessed; without waivers nothing is waived; without ``frameworks_dir`` the shipped
+    frameworks apply. A ``*.toml`` file in ``frameworks_dir`` replaces the shipped framework
+    with the same id (a province's own indicator set), or adds a new one.
+    """
+
+    selfassessment: Path | None = None
+    waivers: Path | None = None
+    frameworks_dir: Path | None = None
+    # Security level (cấp độ 1-5) of the agency's information system: it decides which
+    # TCVN 14423:2025 clauses vn-baseline applies (levels 1-2 → 4.x, levels 3-5 → 5.x, as
+    # cited by QCVN 12:2026/BCA). The default 2 is an assumption, not a fact about the agency:
+    # a commune LAN whose internal systems handle personal data is typically level 2 (Decree
+    # 85/2016 Arts. 8-9, frameworks.md §2.1); set the level the agency's dossier approved.
+    system_level: Annotated[int, Field(ge=1, le=5)] = 2
+
+
 class AgencyConfig(_Section):
     agency: AgencySection
     scan: ScanSection
     store: StoreSection
     report: ReportSection
+    assessment: AssessmentSection = Field(default_factory=AssessmentSection)
     assets: AssetsSection | None = None  # no register: the asset checks are not_assessed
     bundle: BundleSection | None = None
     source: Path | None = Field(default=None, exclude=True)
@@ -242,6 +263,9 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
     for section, field in (
         ("store", "path"),
         ("report", "dir"),
+        ("assessment", "selfassessment"),
+        ("assessment", "waivers"),
+        ("assessment", "frameworks_dir"),
         ("bundle", "outbox"),
         ("bundle", "collector_ca"),
     ):

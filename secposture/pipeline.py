@@ -5,13 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from inventory.facts import inventory_facts
 from inventory.store import Inventory
-from secposture.checks import run_checks
+from secposture.assessment import Assessment, assess, load_inputs
+from secposture.checks.engine import run_inventory_checks
 from secposture.config import AgencyConfig
 from secposture.models import Change, Finding, SweepResult
 from secposture.report import ReportPaths, write_outputs
-from secposture.scoring import Score, score_findings
+from secposture.scoring import Posture, Score
 from secposture.sweep import Progress, _quiet, run_sweep
+
+__all__ = ["Assessment", "JobResult", "assess", "run_job"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,11 +25,7 @@ class JobResult:
     score: Score
     changes: list[Change]
     report: ReportPaths
-
-
-def assess(sweep: SweepResult) -> tuple[list[Finding], Score]:
-    findings = run_checks(sweep)
-    return findings, score_findings(findings)
+    posture: Posture
 
 
 def run_job(
@@ -36,9 +36,15 @@ def run_job(
     progress: Progress = _quiet,
 ) -> JobResult:
     """Sweep the agency's LAN, remember it, judge it and write the report."""
+    # Answers, waivers and frameworks are read first: a typo in one must not cost a sweep.
+    inputs = load_inputs(config)
     sweep = run_sweep(config, progress=progress)
-    findings, score = assess(sweep)
-    store = Inventory(config.store.path, keep_sweeps=config.store.keep_sweeps)
-    changes = store.commit_sweep(sweep, findings, score)
-    paths = write_outputs(sweep, findings, score, config, out_dir or config.report.dir, lang)
-    return JobResult(sweep, findings, score, changes, paths)
+    store = Inventory.for_config(config)
+    # Inventory-wide checks see the store as if this sweep were already in it.
+    inventory = run_inventory_checks(inventory_facts(store, sweep, config.assets))
+    result = assess(sweep, config, inputs=inputs, extra_findings=inventory)
+    changes = store.commit_sweep(sweep, result.findings, result.score)
+    paths = write_outputs(
+        sweep, result.findings, result.score, config, out_dir or config.report.dir, lang
+    )
+    return JobResult(sweep, result.findings, result.score, changes, paths, result.posture)

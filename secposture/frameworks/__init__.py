@@ -1,0 +1,16 @@
+"""Frameworks as data: GCI-style pillars, the Vietnamese baseline and CIS IG1 over the checks."""
+
+from secposture.frameworks.loader import SHIPPED, load_frameworks, shipped_frameworks
+from secposture.frameworks.model import AppliesBy, Framework, Method, Requirement, Scope, Section
+
+__all__ = [
+    "SHIPPED",
+    "AppliesBy",
+    "Framework",
+    "Method",
+    "Requirement",
+    "Scope",
+    "Section",
+    "load_frameworks",
+    "shipped_frameworks",
+]
