@@ -206,3 +206,10 @@ from secposture.cli_lab import demo, lab_group  # noqa: E402 - commands register
 main.add_command(lab_group)
 main.add_command(demo)
 main.add_command(inventory_group)
+
+from secposture.cli_bundle import aggregate, bundle_group, collector_group, keys_group  # noqa: E402
+
+main.add_command(keys_group)
+main.add_command(bundle_group)
+main.add_command(collector_group)
+main.add_command(aggregate)

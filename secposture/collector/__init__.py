@@ -1,0 +1,1 @@
+"""The provincial collector: receives signed bundles, stores them, aggregates the province."""
