@@ -106,7 +106,7 @@ class Questionnaire(Record):
         seen: set[str] = set()
         for answer in self.answers:
             if answer.check in seen:
-                raise ValueError(f"'{answer.check}' is answered twice")
+                raise ValueError(f"answer: '{answer.check}' is answered twice")
             seen.add(answer.check)
         return self
 
