@@ -15,9 +15,13 @@ from inventory.store import Inventory
 from secposture import __version__
 from secposture.bundle.envelope import BundleError, RejectReason, sign_payload
 from secposture.bundle.model import BundleAgency, BundlePayload, BundleSweep
+from secposture.checks.catalogue import load_catalogue
 from secposture.config import AgencyConfig, BundleSection, ConfigError
+from secposture.frameworks import load_frameworks
+from secposture.frameworks.evaluate import evaluate_posture
 from secposture.models import AttemptStatus, Finding, Observation, SweepResult
-from secposture.scoring import Score
+from secposture.report import VIETNAM_TIME
+from secposture.scoring import Posture, Score
 
 SUFFIX = ".bundle"
 # Observation kinds that hold a device's raw configuration (sent only when opted in).
@@ -66,12 +70,30 @@ def build_payload(
             ),
         ),
         score=Score.model_validate(summary["score"]),
+        posture=posture_of(config, result, findings),
         findings=findings,
         hosts=result.hosts,
         changes=changes,
         device_configs=_device_configs(result.observations)
         if section.include_device_configs
         else (),
+    )
+
+
+def posture_of(
+    config: AgencyConfig, result: SweepResult, findings: tuple[Finding, ...]
+) -> Posture:
+    """The frameworks' verdict on the stored findings (waivers and answers already in them),
+    as of the sweep's day so that exporting again later gives the same bundle."""
+    frameworks = load_frameworks(config.assessment.frameworks_dir, catalogue=load_catalogue())
+    return evaluate_posture(
+        frameworks.values(),
+        findings,
+        agency_id=config.agency.id,
+        level=config.agency.level.value,
+        system_level=config.assessment.system_level,
+        sweep_id=result.sweep_id,
+        assessed_on=result.started.astimezone(VIETNAM_TIME).date(),
     )
 
 

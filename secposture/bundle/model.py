@@ -9,7 +9,7 @@ configurations are included only when the agency's config opts in.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -23,7 +23,7 @@ from secposture.models import (
     Record,
     SweepCounts,
 )
-from secposture.scoring import Score
+from secposture.scoring import Posture, Score
 
 FORMAT = "secposture-bundle/1"
 # Sweep ids become file names at the collector: letters, digits, '.', '_' and '-' only.
@@ -58,8 +58,8 @@ class BundlePayload(Record):
     agency: BundleAgency
     sweep: BundleSweep
     score: Score
-    # Framework-level posture (pillars, tiers) when the scoring layer provides one.
-    posture: dict[str, Any] | None = None
+    # Per framework, section (GCI pillar) and requirement, as the agency scored it.
+    posture: Posture | None = None
     findings: tuple[Finding, ...]
     hosts: tuple[Host, ...]
     changes: tuple[Change, ...]

@@ -183,6 +183,7 @@ class AggregateView:
     bar_gridlines: list[tuple[float, str]]
     tiers: list[TierCount]
     ranking: list[UnitLine]
+    pillars: Heat | None  # GCI pillars, when the bundles carry a posture
     heat: Heat
     findings: list[CommonFinding]
     trend: Trend
@@ -249,6 +250,7 @@ def build_view(
         bar_gridlines=gridlines,
         tiers=_tiers(scope, t),
         ranking=ranking,
+        pillars=_pillar_heat(scope, ranking, lang),
         heat=_heat(scope, ranking, catalogue, lang),
         findings=_findings(scope, catalogue, lang, t),
         trend=_trend(scope, now, lang),
@@ -419,11 +421,37 @@ def _heat(
     return Heat([_title(c, catalogue, lang) for c in columns], columns, rows)
 
 
+def _pillar_heat(scope: Scope, ranking: list[UnitLine], lang: str) -> Heat | None:
+    """Units × GCI pillars, each cell the unit's pillar score in percent."""
+    first = next(
+        (row["pillars"] for line in ranking if (row := scope.latest(line.id)) and row["pillars"]),
+        None,
+    )
+    if first is None:
+        return None
+    ids = [p["id"] for p in first]
+    titles = [p["title_vi"] if lang == "vi" else p["title_en"] for p in first]
+    rows = []
+    for line in ranking:
+        row = scope.latest(line.id)
+        percent = {p["id"]: p["percent"] for p in row["pillars"]} if row else {}
+        cells = []
+        for pillar in ids:
+            value = percent.get(pillar)
+            if value is None:
+                cells.append(HeatCell("", "na"))
+            else:
+                cells.append(HeatCell(number(value, lang), _heat_level(100.0 - value)))
+        rows.append(HeatRow(line.name, line.href, cells))
+    return Heat(titles, ids, rows)
+
+
 def _heat_level(share: float) -> str:
-    # Steps a reader can tell apart at a glance: none, a few, some, many, most.
-    if share == 0:
+    """Colour step of a share of what falls short (failed targets, or points missing from
+    a pillar): none, a few, some, many, most."""
+    if share <= 0:
         return "h0"
-    for limit, level in ((5.0, "h1"), (15.0, "h2"), (35.0, "h3")):
+    for limit, level in ((10.0, "h1"), (25.0, "h2"), (45.0, "h3")):
         if share < limit:
             return level
     return "h4"

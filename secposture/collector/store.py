@@ -36,6 +36,7 @@ INDEX = "index.json"
 BUNDLES = "bundles"
 FAILED = frozenset({Status.FAIL.value, Status.PARTIAL.value})
 ASSESSED = FAILED | {Status.PASS.value}
+PILLAR_FRAMEWORK = "gci"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +89,22 @@ def summary_row(payload: BundlePayload, digest: str, size: int, received: str) -
         "failed": dict(failed),
         "checked": dict(checked),
         "severity": severity,
-        "posture": payload.posture,
+        "pillars": pillars(payload),
     }
+
+
+def pillars(payload: BundlePayload) -> list[dict[str, Any]]:
+    """The agency-level GCI pillars of the bundle's posture, with their percent scores."""
+    if payload.posture is None:
+        return []
+    gci = next((f for f in payload.posture.frameworks if f.id == PILLAR_FRAMEWORK), None)
+    if gci is None:
+        return []
+    return [
+        {"id": s.id, "title_vi": s.title_vi, "title_en": s.title_en, "percent": s.percent}
+        for s in gci.sections
+        if s.scope == "agency"  # national pillars (legal) are not measured at an agency
+    ]
 
 
 class CollectorStore:

@@ -18,6 +18,8 @@ from secposture.bundle.envelope import sign_payload
 from secposture.bundle.keys import public_key_text
 from secposture.bundle.model import BundleAgency, BundlePayload, BundleSweep
 from secposture.config import Level
+from secposture.frameworks import shipped_frameworks
+from secposture.frameworks.evaluate import evaluate_posture
 from secposture.models import (
     Finding,
     Host,
@@ -136,6 +138,11 @@ def make_payload(unit: SyntheticUnit, started: datetime, seed: int = 0) -> Bundl
             finished=started + timedelta(minutes=20), complete=True, counts=counts,
         ),
         score=score_findings(findings),
+        posture=evaluate_posture(
+            shipped_frameworks().values(), findings, agency_id=unit.id,
+            level=unit.level.value, system_level=2, sweep_id=f"{unit.id}-{started:%Y%m%dT%H%M%SZ}-{seed:04x}",
+            assessed_on=started.date(),
+        ),
         findings=tuple(findings),
         hosts=tuple(hosts),
         changes=(),
