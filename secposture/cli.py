@@ -127,6 +127,8 @@ def sweep(
 
         if isinstance(exc, NetnsGuardError):
             fail(t("error.netns", lang, detail=str(exc)), exitcodes.ENVIRONMENT)
+        if isinstance(exc, ConfigError):  # a questionnaire, waivers or framework file
+            fail(t("error.config", lang, detail=str(exc)), exitcodes.USAGE)
         raise
     score = job.score
     failed = [a for a in job.sweep.attempts if a.status.value == "error"]
@@ -213,3 +215,8 @@ main.add_command(keys_group)
 main.add_command(bundle_group)
 main.add_command(collector_group)
 main.add_command(aggregate)
+
+from secposture.cli_score import frameworks_group, score  # noqa: E402
+
+main.add_command(frameworks_group)
+main.add_command(score)

@@ -68,6 +68,16 @@ ANSWERS: dict[str, tuple[str, str]] = {
 }
 
 
+def answers_as_of(today: date) -> dict[str, tuple[str, str]]:
+    """ANSWERS moved in time so that, on ``today``, they are as current or stale as on TODAY
+    (for code that reads the real date, such as the CLI)."""
+    shift = today - TODAY
+    return {
+        check: (answer, (date.fromisoformat(on) + shift).isoformat())
+        for check, (answer, on) in ANSWERS.items()
+    }
+
+
 def questionnaire_text(answers: dict[str, tuple[str, str]] = ANSWERS, agency: str = AGENCY) -> str:
     rows = [f'agency = "{agency}"']
     for check, (answer, on) in answers.items():
