@@ -25,7 +25,9 @@ class JobResult:
     score: Score
     changes: list[Change]
     report: ReportPaths
-    posture: Posture
+    # Every framework's posture. run_job always sets it; the default keeps JobResults built
+    # by hand (tests, stand-ins) valid.
+    posture: Posture | None = None
 
 
 def run_job(
