@@ -12,8 +12,17 @@ import tomllib
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 AGENCY_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -219,6 +228,70 @@ class BundleSection(_Section):
         return value
 
 
+# Day names only: cron counts 0 as Sunday but APScheduler's day_of_week (and its from_crontab)
+# counts 0 as Monday, so a number here would sweep on the wrong day without anyone noticing.
+_DAY = r"(mon|tue|wed|thu|fri|sat|sun)"
+_DAY_NAMES = re.compile(rf"^(\*|{_DAY}(-{_DAY})?(,{_DAY}(-{_DAY})?)*)$")
+
+
+class ScheduleSection(_Section):
+    """When ``secposture agent run`` sweeps: a cron-style time in the agency's time zone.
+
+    The sweep starts at a random moment in [day hour:minute, + jitter_minutes) so that a
+    province's agents do not all start at once. Fields take APScheduler cron expressions."""
+
+    day_of_week: str = "sun"
+    hour: str = "1"
+    minute: str = "0"
+    second: str = "0"
+    jitter_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 180
+    timezone: str = "Asia/Ho_Chi_Minh"
+    # A run missed while the machine was off still happens if the agent is back within this
+    # time (APScheduler's default is one second, which silently drops a late weekly sweep).
+    # 72 h covers an office machine switched off from Friday evening to Monday morning.
+    misfire_grace_hours: Annotated[float, Field(gt=0, le=167)] = 72
+
+    @field_validator("hour", "minute", "second", mode="before")
+    @classmethod
+    def _number_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("day_of_week")
+    @classmethod
+    def _day_names(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not _DAY_NAMES.match(value):
+            raise ValueError(
+                "use day names mon..sun, ranges or lists (e.g. 'sun', 'sat,sun') or '*'; "
+                "numbers are refused because cron's 0 is Sunday and APScheduler's 0 is Monday"
+            )
+        return value
+
+    @field_validator("hour", "minute", "second")
+    @classmethod
+    def _cron_field(cls, value: str, info: ValidationInfo) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger(**{str(info.field_name): value}, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(
+                f"'{value}' is not a cron expression for {info.field_name}: {exc}"
+            ) from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"'{value}' is not a known time zone (e.g. 'Asia/Ho_Chi_Minh')"
+            ) from None
+        return value
+
+
 class AssessmentSection(_Section):
     """What the scores are measured with: declared answers, accepted risks, framework files.
 
@@ -247,6 +320,7 @@ class AgencyConfig(_Section):
     assessment: AssessmentSection = Field(default_factory=AssessmentSection)
     assets: AssetsSection | None = None  # no register: the asset checks are not_assessed
     bundle: BundleSection | None = None
+    schedule: ScheduleSection = Field(default_factory=ScheduleSection)
     source: Path | None = Field(default=None, exclude=True)
 
 
