@@ -209,6 +209,10 @@ main.add_command(lab_group)
 main.add_command(demo)
 main.add_command(inventory_group)
 
+from secposture.cli_agent import agent_group  # noqa: E402
+
+main.add_command(agent_group)
+
 from secposture.cli_bundle import aggregate, bundle_group, collector_group, keys_group  # noqa: E402
 
 main.add_command(keys_group)
