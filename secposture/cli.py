@@ -213,12 +213,10 @@ from secposture.cli_agent import agent_group  # noqa: E402
 
 main.add_command(agent_group)
 
-from secposture.cli_bundle import aggregate, bundle_group, collector_group, keys_group  # noqa: E402
+from secposture.cli_bundle import COMMANDS as BUNDLE_COMMANDS  # noqa: E402
 
-main.add_command(keys_group)
-main.add_command(bundle_group)
-main.add_command(collector_group)
-main.add_command(aggregate)
+for _command in BUNDLE_COMMANDS:  # keys, bundle, collector, aggregate
+    main.add_command(_command)
 
 from secposture.cli_score import frameworks_group, score  # noqa: E402
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
@@ -437,3 +437,8 @@ def aggregate(config_path: Path, out: Path, quiet: bool, as_json: bool) -> None:
         return
     click.echo(t("aggregate.done", _lang(), path=paths.province,
                  districts=len(paths.districts), agencies=len(paths.agencies)))
+
+
+# Declared with its type so that cli.py, which imports this module while mypy is still
+# inferring the decorated commands above (an import cycle), needs no inference.
+COMMANDS: tuple[click.Command, ...] = (keys_group, bundle_group, collector_group, aggregate)

@@ -129,18 +129,19 @@ def make_payload(unit: SyntheticUnit, started: datetime, seed: int = 0) -> Bundl
         hosts_found=len(hosts), hosts_scanned=len(hosts),
         services_open=sum(len(h.services) for h in hosts),
     )
+    sweep_id = f"{unit.id}-{started:%Y%m%dT%H%M%SZ}-{seed:04x}"
     return BundlePayload(
         generator="secposture synthetic",
         agency=BundleAgency(id=unit.id, name=unit.name, level=unit.level, parent=unit.parent),
         sweep=BundleSweep(
-            sweep_id=f"{unit.id}-{started:%Y%m%dT%H%M%SZ}-{seed:04x}",
+            sweep_id=sweep_id,
             profile="standard", scopes=("10.0.0.0/16",), started=started,
             finished=started + timedelta(minutes=20), complete=True, counts=counts,
         ),
         score=score_findings(findings),
         posture=evaluate_posture(
             shipped_frameworks().values(), findings, agency_id=unit.id,
-            level=unit.level.value, system_level=2, sweep_id=f"{unit.id}-{started:%Y%m%dT%H%M%SZ}-{seed:04x}",
+            level=unit.level.value, system_level=2, sweep_id=sweep_id,
             assessed_on=started.date(),
         ),
         findings=tuple(findings),
