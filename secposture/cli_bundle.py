@@ -417,6 +417,7 @@ def aggregate(config_path: Path, out: Path, quiet: bool, as_json: bool) -> None:
     counts, heat map by unit, common findings with the units affected, the weekly trend and
     the units overdue (collector.overdue_after_days). Language: --lang, else collector.lang.
     """
+    from secposture.bundle.envelope import BundleError
     from secposture.cli import _ctx
     from secposture.collector.pages import write_aggregate
 
@@ -427,7 +428,10 @@ def aggregate(config_path: Path, out: Path, quiet: bool, as_json: bool) -> None:
         if not (quiet or as_json) and (done == total or done % 25 == 0):
             click.echo(t("aggregate.progress", _lang(), done=done, total=total), err=True)
 
-    paths = write_aggregate(config, out, lang=lang, progress=progress)
+    try:
+        paths = write_aggregate(config, out, lang=lang, progress=progress)
+    except BundleError as exc:  # a stored file altered after it was accepted
+        fail(t("bundle.error", _lang(), detail=str(exc)), exitcodes.USAGE)
     if as_json:
         _emit_json({
             "province": str(paths.province),

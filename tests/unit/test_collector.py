@@ -27,7 +27,7 @@ from bundle_helpers import (
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from secposture.bundle.envelope import canonical_json, sign_payload
+from secposture.bundle.envelope import BundleError, canonical_json, sign_payload
 from secposture.bundle.keys import public_key_text
 from secposture.bundle.outbox import (
     MEDIA_TYPE,
@@ -250,6 +250,12 @@ def test_losing_or_damaging_the_index_loses_nothing(province: Province) -> None:
     assert [(r["agency"], r["sweep_id"], r["digest"], r["score"]) for r in store.rows()] == key
     # and the rebuilt index still refuses a replay
     assert store.ingest(province.bundles[0], source="test").reason.value == "duplicate"  # type: ignore[union-attr]
+    # A stored file altered afterwards is refused when read, not shown
+    row = store.rows()[0]
+    path = province.store_root / row["file"]
+    path.write_bytes(path.read_bytes().replace(b'"fail"', b'"pass"', 1))
+    with pytest.raises(BundleError, match="changed since it was stored"):
+        store.payload(row)
 
 
 def test_collector_ingest_folder_cli(province: Province, tmp_path: Path) -> None:
