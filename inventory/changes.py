@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from inventory.identity import Identity, Known, Match, config_hashes, service_map
+from inventory.identity import Identity, Known, Match, config_hashes
 from secposture.models import AttemptStatus, Change, ChangeKind, SweepResult
 
 
@@ -52,9 +52,8 @@ def detect_changes(
                     after=host.ip,
                 )
             )
-        now = service_map(host)
-        if old.services is not None and now is not None:
-            changes += _service_changes(sid, m.key, host.ip, old.services, now)
+        if old.services is not None and m.services is not None and old.services != m.services:
+            changes += _service_changes(sid, m.key, host.ip, old.services, m.services)
         sha = configs.get(host.ip)
         if sha and old.config_sha256 and sha != old.config_sha256:
             changes.append(
@@ -120,7 +119,7 @@ def baseline(sweep: SweepResult) -> dict[str, Known]:
             key=m.key,
             ip=m.host.ip,
             mac=m.host.mac.lower() if m.host.mac else None,
-            services=service_map(m.host),
+            services=m.services,
             config_sha256=configs.get(m.host.ip),
         )
         for m in Identity(()).resolve(sweep.hosts)

@@ -35,6 +35,7 @@ class Match:
     key: str
     host: Host
     former: str | None = None
+    services: dict[str, str] | None = None  # service_map(host), computed once per sweep
 
 
 def describe(service: Service) -> str:
@@ -76,20 +77,20 @@ class Identity:
         claimed: set[str] = set()
         out: list[Match] = []
         for host in hosts:
-            match = self._one(host)
-            if match.key in claimed:
-                match = Match(key=f"ip:{host.ip}", host=host)
-            claimed.add(match.key)
-            out.append(match)
+            key, former = self._one(host)
+            if key in claimed:
+                key, former = f"ip:{host.ip}", None
+            claimed.add(key)
+            out.append(Match(key, host, former, service_map(host)))
         return out
 
-    def _one(self, host: Host) -> Match:
+    def _one(self, host: Host) -> tuple[str, str | None]:
         by_ip = f"ip:{host.ip}"
         if host.mac:
             key = f"mac:{host.mac.lower()}"
             if key not in self.known and by_ip in self.known:
-                return Match(key=key, host=host, former=by_ip)  # now seen with its MAC
-            return Match(key=key, host=host)
+                return key, by_ip  # an IP-keyed device now seen with its MAC
+            return key, None
         if by_ip in self.known:
-            return Match(key=by_ip, host=host)
-        return Match(key=self._mac_at.get(host.ip, by_ip), host=host)
+            return by_ip, None
+        return self._mac_at.get(host.ip, by_ip), None

@@ -13,6 +13,7 @@ before a sweep or after it, never half of it. Tables:
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,9 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
+from pydantic_core import PydanticSerializationError
 
 from inventory.changes import absence_assessed, detect_changes
-from inventory.identity import Identity, Known, Match, config_hashes, service_map
+from inventory.identity import Identity, Known, Match, config_hashes
 from inventory.schema import SCHEMA_VERSION, attempt_summary, upgrade, version_of
 from inventory.storage import (
     StoreError,
@@ -191,11 +193,7 @@ class Inventory:
     ) -> list[Change]:
         """Store a finished sweep, update devices, record changes: one atomic write."""
         # Serialise the big part before taking the lock: the other writer waits less.
-        doc = b'{"result":%s,"findings":%s}' % (
-            result.model_dump_json().encode(),
-            _FINDINGS.dump_json(findings),
-        )
-        blob = pack(doc)
+        blob = pack(_sweep_document(result, findings))
         with self._transaction() as data:
             if any(
                 s["sweep_id"] == result.sweep_id and s["status"] == COMMITTED
@@ -212,7 +210,8 @@ class Inventory:
             rows = data["changes"]
             nxt = _next_id(rows)
             for i, change in enumerate(changes):
-                rows[str(nxt + i)] = change.model_dump(mode="json")
+                # Defaults (no port, no before/after) are left out: the table is kept forever.
+                rows[str(nxt + i)] = change.model_dump(mode="json", exclude_defaults=True)
         return changes
 
     def _put_sweep(
@@ -272,9 +271,8 @@ class Inventory:
                 row.setdefault("former_keys", []).append(m.former)
             if not row["ip_history"] or row["ip_history"][-1]["ip"] != host.ip:
                 row["ip_history"].append({"ip": host.ip, "since": at})
-            services = service_map(host)
-            if services is not None:
-                row["services"], row["services_scanned"] = services, at
+            if m.services is not None:
+                row["services"], row["services_scanned"] = m.services, at
             row.update(
                 ip=host.ip,
                 mac=host.mac.lower() if host.mac else row.get("mac"),
@@ -299,6 +297,21 @@ class Inventory:
         if assessed and row["status"] == ACTIVE:
             return MISSING
         return str(row["status"])
+
+
+def _sweep_document(result: SweepResult, findings: list[Finding]) -> bytes:
+    """The full sweep and its findings as JSON bytes, for :func:`pack`."""
+    try:
+        return b'{"result":%s,"findings":%s}' % (
+            result.model_dump_json().encode(),
+            _FINDINGS.dump_json(findings),
+        )
+    except PydanticSerializationError:
+        # A lone surrogate in a banner cannot be UTF-8; the json module writes it as an
+        # escape instead of losing the sweep.
+        doc = {"result": result.model_dump(mode="json"),
+               "findings": _FINDINGS.dump_python(findings, mode="json")}  # fmt: skip
+        return json.dumps(doc).encode("ascii")
 
 
 def _insert(table: dict[str, Any], row: dict[str, Any]) -> None:

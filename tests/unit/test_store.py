@@ -251,3 +251,14 @@ def test_second_writer_waits_for_the_lock_then_fails_clearly(tmp_path: Path) -> 
     thread.join()
     with locked(path, timeout_s=0.3):  # free again
         pass
+
+
+def test_banner_with_a_lone_surrogate_is_stored_not_lost(store: Inventory) -> None:
+    # Given a service banner no UTF-8 encoder accepts (a lone surrogate) and markup
+    hostile = "evil\udcff<script>alert(1)</script>"
+    s = sweep(host("10.77.0.10", svc(80, "http", product=hostile), hostname="h\ud800"), **week(0))
+    # When it is committed, then it reads back as the same text, never lost or executed
+    commit(store, s)
+    assert store.device("10.77.0.10")["services"] == {"80/tcp": f"http {hostile}"}  # type: ignore[index]
+    latest = store.latest_result()
+    assert latest is not None and latest.hosts[0].hostname == "h\ud800"
