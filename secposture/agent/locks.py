@@ -14,6 +14,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from secposture.agent.procs import start_ticks
+
 
 class LockBusy(Exception):
     """Another live process holds the lock."""
@@ -25,17 +27,6 @@ class LockBusy(Exception):
         super().__init__(f"{path} is held by {who}")
 
 
-def _start_ticks(pid: int) -> str | None:
-    """The process's start time in clock ticks: with the pid it names one process, not reuse."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) may hold spaces and parentheses; fields after it do not.
-    fields = stat.rsplit(")", 1)[-1].split()
-    return fields[19] if len(fields) > 19 else None
-
-
 def holder(path: Path) -> int | None:
     """The pid that holds the lock at ``path`` now, or None; reads, never locks."""
     try:
@@ -43,7 +34,7 @@ def holder(path: Path) -> int | None:
         pid = int(pid_text)
     except (OSError, ValueError):
         return None
-    return pid if ticks and _start_ticks(pid) == ticks else None
+    return pid if ticks and start_ticks(pid) == ticks else None
 
 
 @contextlib.contextmanager
@@ -60,7 +51,7 @@ def hold(path: Path) -> Iterator[None]:
     try:
         pid = os.getpid()
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{pid} {_start_ticks(pid)}\n".encode(), 0)
+        os.pwrite(fd, f"{pid} {start_ticks(pid)}\n".encode(), 0)
         yield
     finally:
         os.ftruncate(fd, 0)

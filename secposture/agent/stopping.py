@@ -13,10 +13,12 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 
 from secposture.agent.log import LOGGER, event
+from secposture.agent.procs import terminate_children
 from secposture.agent.runner import Runner
 
 
@@ -60,13 +62,27 @@ class Stopper:
 
     def _wait_then_stop(self) -> None:
         self.before_wait()
-        if self.runner.wait_idle(self.timeout_s):
+        if self._reached_safe_point():
             self.after_idle()
             return
         self._force(
             f"the sweep did not reach a safe point within {self.timeout_s:g} s of the stop "
             "signal; nothing of it was stored"
         )
+
+    def _reached_safe_point(self) -> bool:
+        deadline = time.monotonic() + self.timeout_s
+        stopped: set[int] = set()
+        while not self.runner.wait_idle(min(0.5, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                return False
+            # A scan can run for minutes and its end is the sweep's next safe point, so the
+            # scanners this process started (nmap) are stopped too, as systemd would do.
+            new = set(terminate_children()) - stopped
+            if new:
+                event("scanners_stopped", pids=",".join(map(str, sorted(new))))
+                stopped |= new
+        return True
 
     def _force(self, reason: str) -> None:
         if self.runner.abandon(reason) is None:
