@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from scanners.discovery import discover
-from scanners.nmap_scan import HostScan, scan_host
+from scanners.host_scan import HostScan, scan_host
 from scanners.scope import Scope
 from secposture.config import AgencyConfig
 from secposture.models import (
@@ -100,8 +100,7 @@ def run_sweep(config: AgencyConfig, *, progress: Progress = _quiet) -> SweepResu
                     continue
                 scanned[host.ip] = result.host
                 observations += result.observations
-                if result.attempt is not None:
-                    attempts.append(result.attempt)
+                attempts += result.attempts
                 progress(
                     "scanned",
                     {"done": done_count, "total": len(hosts), "elapsed": time.monotonic() - t0},

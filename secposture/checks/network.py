@@ -82,9 +82,8 @@ def snmp_default_community(host: Host, sweep: SweepResult) -> Iterator[Verdict]:
     if 161 not in host.udp_scanned:
         yield Verdict(Status.NOT_ASSESSED, port=161, proto="udp", reason="UDP 161 was not probed")
         return
-    accepted = [
-        o for o in sweep.observations_for(host.ip, "snmp.community") if o.data.get("accepted")
-    ]
+    probes = sweep.observations_for(host.ip, "snmp.community")
+    accepted = [o for o in probes if o.data.get("accepted")]
     if accepted:
         names = sorted({str(o.data.get("community")) for o in accepted})
         descr = next((str(o.data["sysdescr"]) for o in accepted if o.data.get("sysdescr")), "")
@@ -95,9 +94,17 @@ def snmp_default_community(host: Host, sweep: SweepResult) -> Iterator[Verdict]:
             proto="udp",
             evidence=evidence + (f"; sysDescr: {descr}" if descr else ""),
         )
+    elif probes:
+        yield Verdict(Status.PASS, port=161, proto="udp", evidence="default communities refused")
+    elif host.service(161, "udp") is None:
+        yield Verdict(Status.PASS, port=161, proto="udp", evidence="UDP 161 closed: no SNMP agent")
     else:
+        # Open or open|filtered but the community probe did not run: no verdict either way.
         yield Verdict(
-            Status.PASS, port=161, proto="udp", evidence="no answer to default communities"
+            Status.NOT_ASSESSED,
+            port=161,
+            proto="udp",
+            reason="SNMP port open but the default communities were not probed",
         )
 
 
@@ -121,6 +128,9 @@ def http_admin_cleartext(host: Host, sweep: SweepResult) -> Iterator[Verdict]:
         return
     titles = {o.port: o for o in sweep.observations_for(host.ip, "http.title")}
     auths = {o.port: o for o in sweep.observations_for(host.ip, "http.auth")}
+    forms = {
+        o.port for o in sweep.observations_for(host.ip, "http.login_form") if o.data.get("present")
+    }
     for service in https:
         title = str(titles[service.port].data.get("title", "")) if service.port in titles else ""
         auth = auths.get(service.port)
@@ -130,6 +140,13 @@ def http_admin_cleartext(host: Host, sweep: SweepResult) -> Iterator[Verdict]:
                 port=service.port,
                 proto="tcp",
                 evidence=f"HTTP authentication over cleartext: {auth.data['schemes']}",
+            )
+        elif service.port in forms:
+            yield Verdict(
+                Status.FAIL,
+                port=service.port,
+                proto="tcp",
+                evidence=f"password form served over cleartext HTTP, title: {title or 'none'}",
             )
         elif title and ADMIN_HINTS.search(title):
             yield Verdict(

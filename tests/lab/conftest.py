@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from secposture.lab import LabState, down, up
+from secposture.lab import LabState, demo_config_text, down, scanner_exec, up
 from secposture.lab.services import REQUIRED_PROGRAMS
 
 _PROGRAMS = ("ip", "nmap", *sorted({p for progs in REQUIRED_PROGRAMS.values() for p in progs}))
@@ -44,3 +49,70 @@ def lab(lab_available: None) -> Iterator[LabState]:
         yield state
     finally:
         down(state.lab_id)
+
+
+class SweptLab:
+    """One standard sweep of the shared lab, run from inside its scanner namespace."""
+
+    def __init__(
+        self,
+        state: LabState,
+        folder: Path,
+        proc: subprocess.CompletedProcess[str],
+        root_capture: str,
+    ) -> None:
+        self.state = state
+        self.folder = folder
+        self.config = folder / "agency.toml"
+        self.store = folder / "inventory.json"
+        self.report_dir = folder / "report"
+        self.proc = proc
+        self.summary: dict[str, Any] = json.loads(proc.stdout) if proc.stdout.strip() else {}
+        self.root_capture = root_capture  # what tcpdump in the root namespace saw meanwhile
+
+    def document(self, name: str) -> Any:
+        return json.loads((self.report_dir / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def swept_lab(lab: LabState, tmp_path_factory: pytest.TempPathFactory) -> SweptLab:
+    """Sweep the demo lab once per session (standard profile); tests read its outputs."""
+    folder = tmp_path_factory.mktemp("swept-lab")
+    (folder / "agency.toml").write_text(
+        demo_config_text(lab, store_path=folder / "inventory.json", report_dir=folder / "report"),
+        encoding="utf-8",
+    )
+    # Watch the root namespace while the sweep runs: no packet to the lab's addresses may
+    # appear there (it has no route into the lab; the sweep runs inside the scanner namespace).
+    capture = subprocess.Popen(
+        ["tcpdump", "-n", "-i", "any", "-l", "net", "10.77.0.0/16"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert capture.stderr is not None
+    listening = capture.stderr.readline()  # blocks until tcpdump has opened its capture
+    assert "listening on" in listening, listening
+    try:
+        proc = scanner_exec(
+            lab,
+            [
+                sys.executable,
+                "-m",
+                "secposture",
+                "--lang",
+                "en",
+                "sweep",
+                "-c",
+                str(folder / "agency.toml"),
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+    finally:
+        capture.terminate()
+        seen, _ = capture.communicate(timeout=10)
+    return SweptLab(lab, folder, proc, seen)

@@ -77,6 +77,13 @@ def test_snmp_not_probed_is_not_assessed_and_refused_community_passes() -> None:
     unprobed = sweep(host("10.77.0.40", udp=()))
     assert statuses(run_checks(unprobed), "net.snmp_default_community", "10.77.0.40") == {
         Status.NOT_ASSESSED}
+    # UDP 161 scanned and open|filtered, but no community probe ran (issue #2: never a false pass)
+    silent = sweep(host("10.77.0.40", svc(161, "snmp", proto="udp", state="open|filtered")))
+    assert statuses(run_checks(silent), "net.snmp_default_community", "10.77.0.40") == {
+        Status.NOT_ASSESSED}
+    closed = sweep(host("10.77.0.40"))
+    assert statuses(run_checks(closed), "net.snmp_default_community", "10.77.0.40") == {
+        Status.PASS}
     refused = sweep(host("10.77.0.40"), observations=(
         obs("snmp.community", "10.77.0.40", 161, "udp", community="public", accepted=False),))
     assert statuses(run_checks(refused), "net.snmp_default_community", "10.77.0.40") == {
@@ -90,7 +97,10 @@ def test_http_checks_tell_admin_pages_from_others() -> None:
         host("10.0.0.3", svc(8080, "http-proxy")),
         host("10.0.0.4", svc(443, "http", tunnel="ssl")),
         host("10.0.0.5", svc(80, "http")),
+        host("10.0.0.6", svc(80, "http")),
         observations=(
+            obs("http.title", "10.0.0.6", 80, title="Trang chủ"),
+            obs("http.login_form", "10.0.0.6", 80, present=True),
             obs("http.title", "10.0.0.1", 80, title="Đăng nhập quản trị"),
             obs("http.title", "10.0.0.2", 80, title="Cổng thông tin xã"),
             obs("http.auth", "10.0.0.3", 8080, schemes="Basic realm=router"),
@@ -102,3 +112,4 @@ def test_http_checks_tell_admin_pages_from_others() -> None:
     assert statuses(f, "net.http_admin_cleartext", "10.0.0.3") == {Status.FAIL}
     assert statuses(f, "net.http_admin_cleartext", "10.0.0.4") == {Status.NOT_APPLICABLE}
     assert statuses(f, "net.http_admin_cleartext", "10.0.0.5") == {Status.NOT_ASSESSED}
+    assert statuses(f, "net.http_admin_cleartext", "10.0.0.6") == {Status.FAIL}

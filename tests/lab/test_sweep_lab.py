@@ -1,0 +1,162 @@
+"""The walking skeleton against the real lab (issue #2): one sweep finds every host and
+service, fails the four checks where deserved, spares the hardened host, shows the hostile
+title as text, and sends nothing from the root namespace."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SweptLab
+
+from secposture import exitcodes
+from secposture.lab import LabState
+
+pytestmark = pytest.mark.lab
+
+HOSTILE_TITLE = "<script>alert('xss')</script> Router admin"
+
+# What the lab serves (secposture/lab/topology.py), as "port/proto" per host.
+EXPECTED_PORTS = {
+    "10.77.0.10": {"22/tcp"},
+    "10.77.0.20": {"21/tcp"},
+    "10.77.0.30": {"23/tcp", "80/tcp"},
+    "10.77.0.40": {"161/udp", "9100/tcp"},
+    "10.77.0.50": {"22/tcp"},
+}
+EXPECTED_FAILS = {
+    ("net.telnet_exposed", "10.77.0.30"),
+    ("net.http_admin_cleartext", "10.77.0.30"),
+    ("net.ftp_anonymous", "10.77.0.20"),
+    ("net.snmp_default_community", "10.77.0.40"),
+}
+
+
+def hosts_by_ip(swept: SweptLab) -> dict[str, Any]:
+    return {h["ip"]: h for h in swept.document("inventory.json")["hosts"]}
+
+
+def test_sweep_completes_inside_the_scanner_namespace(swept_lab: SweptLab) -> None:
+    assert swept_lab.proc.returncode == exitcodes.OK, swept_lab.proc.stderr
+    assert swept_lab.summary["complete"] is True
+    assert swept_lab.summary["counts"]["hosts_found"] == 5
+
+
+def test_every_lab_host_is_found_with_its_services(swept_lab: SweptLab) -> None:
+    hosts = hosts_by_ip(swept_lab)
+    # The gateway (.1) and the scanner (.2) are excluded by the demo config.
+    assert set(hosts) == set(EXPECTED_PORTS)
+    for ip, ports in EXPECTED_PORTS.items():
+        found = {f"{s['port']}/{s['proto']}" for s in hosts[ip]["services"] if s["state"] == "open"}
+        assert ports <= found, (ip, found)
+        assert hosts[ip]["mac"], ip
+    names = {(ip, s["port"]): s["name"] for ip, h in hosts.items() for s in h["services"]}
+    assert names[("10.77.0.30", 23)] == "telnet"
+    assert names[("10.77.0.30", 80)] == "http"
+    assert names[("10.77.0.20", 21)] == "ftp"
+    assert names[("10.77.0.40", 161)] == "snmp"
+    assert names[("10.77.0.10", 22)] == "ssh"
+    assert hosts["10.77.0.50"]["vendor"] and "cisco" in hosts["10.77.0.50"]["vendor"].lower()
+
+
+def test_the_four_checks_fail_where_deserved_and_nowhere_on_the_hardened_host(
+    swept_lab: SweptLab,
+) -> None:
+    findings = swept_lab.document("findings.json")["findings"]
+    net = [f for f in findings if f["check_id"].startswith("net.")]
+    fails = {(f["check_id"], f["target"]["ip"]) for f in net if f["status"] == "fail"}
+    assert fails == EXPECTED_FAILS
+    per_host: dict[str, set[str]] = defaultdict(set)
+    for f in findings:
+        per_host[f["target"]["ip"]].add(f["status"])
+    assert "fail" not in per_host["10.77.0.10"]
+    score = swept_lab.document("findings.json")["score"]
+    assert 0 <= score["overall"] <= 100 and 0 < score["coverage"] <= 1
+
+
+def test_hostile_title_is_text_not_markup(swept_lab: SweptLab) -> None:
+    html = (swept_lab.report_dir / "report.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(" in html
+    assert "<script>alert(" not in html
+    evidence = [
+        f["evidence"]
+        for f in swept_lab.document("findings.json")["findings"]
+        if f["check_id"] == "net.http_admin_cleartext" and f["status"] == "fail"
+    ]
+    assert any(HOSTILE_TITLE in e for e in evidence)
+
+
+def test_store_remembers_the_sweep(swept_lab: SweptLab) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "secposture",
+            "inventory",
+            "list",
+            "-c",
+            str(swept_lab.config),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "10.77.0.30" in proc.stdout
+
+
+def test_root_namespace_saw_no_lab_packet(swept_lab: SweptLab) -> None:
+    # tcpdump in the root namespace watched 10.77.0.0/16 for the whole sweep.
+    assert swept_lab.root_capture.strip() == ""
+
+
+def test_sweep_refuses_outside_its_namespace(swept_lab: SweptLab) -> None:
+    # Given the lab config pinned to the scanner namespace, when run from the root namespace
+    proc = subprocess.run(
+        [sys.executable, "-m", "secposture", "--lang", "en", "sweep", "-c", str(swept_lab.config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    # Then it refuses before sending anything, in one line, exit 4
+    assert proc.returncode == exitcodes.ENVIRONMENT, proc.stderr
+    assert "Refusing to scan" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_demo_command_end_to_end(lab_available: None, tmp_path: Path) -> None:
+    """`secposture demo`: its own lab up → sweep → report → lab down (what `make demo` runs)."""
+    from secposture.lab import status
+
+    before = {s.lab_id for s in status()}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "secposture",
+            "demo",
+            "--out",
+            str(tmp_path / "out"),
+            "--var",
+            str(tmp_path / "var"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == exitcodes.OK, proc.stderr[-2000:]
+    report = tmp_path / "out" / "report.html"
+    assert str(report) in proc.stdout
+    assert report.stat().st_size > 10_000
+    assert {s.lab_id for s in status()} == before  # its lab is gone again
+
+
+def test_lab_state_is_untouched(lab: LabState) -> None:
+    # The shared lab is still up for the other lab tests.
+    assert Path(f"/run/netns/{lab.scanner_ns}").exists()
