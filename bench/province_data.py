@@ -12,11 +12,10 @@ NOW = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
 
 
 def province_of(units: int, hosts: tuple[int, int], seed: int = 8) -> SyntheticProvince:
-    """About ``units`` units: a tenth departments, the rest districts of 16 communes each."""
-    departments = max(1, units // 10)
-    districts = max(1, (units - departments) // 17)
-    communes = (units - departments - districts) // districts
-    return make_province(districts=districts, communes_per_district=communes,
+    """Exactly ``units`` units: districts of 14 communes each, the rest departments."""
+    districts = max(1, units // 17)
+    departments = units - districts * 15
+    return make_province(districts=districts, communes_per_district=14,
                          departments=departments, hosts=hosts, seed=seed)
 
 

@@ -23,6 +23,7 @@ from secposture.collector.hierarchy import Unit
 from secposture.config import Level
 from secposture.models import Severity
 from secposture.report import VIETNAM_TIME, format_time
+from secposture.report import _number as number
 
 Row = dict[str, Any]
 Translate = Callable[..., str]
@@ -208,11 +209,6 @@ class Scope:
     def latest(self, unit_id: str) -> Row | None:
         rows = self.history.get(unit_id)
         return rows[-1] if rows else None
-
-
-def number(value: float, lang: str) -> str:
-    text = f"{value:.1f}".removesuffix(".0")
-    return text.replace(".", ",") if lang == "vi" else text
 
 
 def _score(row: Row | None) -> float | None:

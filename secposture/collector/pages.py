@@ -33,9 +33,8 @@ from secposture.collector.aggregate import (
 from secposture.collector.hierarchy import CollectorConfig, Hierarchy, Unit
 from secposture.collector.store import CollectorStore
 from secposture.config import AgencyConfig, Lang
-from secposture.i18n import t
 from secposture.models import SweepResult, utcnow
-from secposture.report import _environment, render_html
+from secposture.report import _environment, _translator, render_html
 
 PAGE_MODE = 0o640  # the pages list the units' weaknesses
 Progress = Callable[[int, int], None]
@@ -46,13 +45,6 @@ class AggregatePaths:
     province: Path
     districts: list[Path]
     agencies: list[Path]
-
-
-def _translator(lang: str) -> Callable[..., str]:
-    def translate(key: str, **params: object) -> str:
-        return t(key, lang, **params)
-
-    return translate
 
 
 def render_page(view: AggregateView, lang: str) -> str:
