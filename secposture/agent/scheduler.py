@@ -19,6 +19,7 @@ import logging
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,7 +32,7 @@ from apscheduler.events import (
 )
 from apscheduler.triggers.cron import CronTrigger
 
-from inventory.storage import atomic_write_bytes
+from inventory.storage import StoreError, atomic_write_bytes
 from secposture import exitcodes
 from secposture.agent.chain import Job
 from secposture.agent.locks import hold
@@ -97,21 +98,45 @@ def fingerprint(schedule: ScheduleSection) -> str:
 
 
 def stored_next_run(config: AgencyConfig) -> datetime | None:
-    """The job's next fire time as the job store holds it, read without unpickling the job."""
+    """The job's next fire time as the job store holds it, read without unpickling the job.
+
+    Raises StoreError when the job store is not a readable SQLite database."""
     path = job_store_file(config)
     if not path.exists():
         return None
-    con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
     try:
-        row = con.execute(
-            f"SELECT next_run_time FROM {TABLE} WHERE id = ?",  # noqa: S608 - a constant
-            (job_id(config),),
-        ).fetchone()
-    except sqlite3.OperationalError:  # no table yet: the agent never got as far as a job
-        return None
-    finally:
-        con.close()
+        con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10)
+        try:
+            row = con.execute(
+                f"SELECT next_run_time FROM {TABLE} WHERE id = ?",  # noqa: S608 - a constant
+                (job_id(config),),
+            ).fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        if "no such table" in str(exc):  # the agent never got as far as adding its job
+            return None
+        raise StoreError(f"{path}: the job store is damaged ({exc})") from None
     return datetime.fromtimestamp(row[0], UTC) if row and row[0] is not None else None
+
+
+def set_aside_damaged_job_store(config: AgencyConfig) -> Path | None:
+    """Move a damaged job store aside so the agent can start with a new one; say where."""
+    path = job_store_file(config)
+    try:
+        stored_next_run(config)
+    except StoreError as exc:
+        aside = path.with_name(f"{path.name}.damaged-{utcnow():%Y%m%dT%H%M%SZ}")
+        path.rename(aside)
+        event(
+            "job_store_damaged",
+            logging.ERROR,
+            error=str(exc),
+            moved_to=aside,
+            action="starting with a new job store; the next run follows the schedule",
+        )
+        return aside
+    return None
 
 
 def first_run_time(
@@ -164,6 +189,8 @@ class Agent:
 
         config, schedule = self.config, self.config.schedule
         with hold(agent_lock_file(config)):
+            # An unattended agent must not stay down over a broken file: set it aside, loudly.
+            set_aside_damaged_job_store(config)
             self.runner.recover_if_free()
             trigger = cron_trigger(schedule)
             first, self._catch_up = self._first_run(trigger)
@@ -322,8 +349,13 @@ class Agent:
 
 
 def describe(schedule: ScheduleSection) -> str:
-    """The schedule in one line, e.g. ``sun 1:0:0 +180min Asia/Ho_Chi_Minh``."""
-    return (
-        f"{schedule.day_of_week} {schedule.hour}:{schedule.minute}:{schedule.second} "
-        f"+{schedule.jitter_minutes}min {schedule.timezone}"
-    )
+    """The schedule in one line, e.g. ``sun 01:00 +0-180 min Asia/Ho_Chi_Minh``."""
+
+    def two(field: str) -> str:
+        return field.zfill(2) if field.isdigit() else field
+
+    at = f"{two(schedule.hour)}:{two(schedule.minute)}"
+    if schedule.second != "0":
+        at += f":{two(schedule.second)}"
+    jitter = f" +0-{schedule.jitter_minutes} min" if schedule.jitter_minutes else ""
+    return f"{schedule.day_of_week} {at}{jitter} {schedule.timezone}"

@@ -48,6 +48,9 @@ def _commit(config: AgencyConfig) -> str:
 def _sweep(config: AgencyConfig, sleep: Callable[[float], None]) -> ChainResult:
     _note("start")
     sleep(float(os.environ.get("AGENT_TEST_SLEEP", "0")))
+    hold = os.environ.get("AGENT_TEST_HOLD")
+    while hold and not Path(hold).exists():  # the test releases the sweep by creating the file
+        sleep(0.05)
     sweep_id = _commit(config)
     _note("end", sweep_id=sweep_id)
     return ChainResult(exitcodes.OK, sweep_id)

@@ -26,10 +26,16 @@ from secposture.agent import log as agent_log
 from secposture.agent.chain import ChainResult, RunContext, SweepInterrupted, load_job
 from secposture.agent.hooks import GROUP, discover_hooks, run_hooks
 from secposture.agent.locks import LockBusy, hold, holder
-from secposture.agent.paths import runs_file, sweep_lock_file
+from secposture.agent.paths import job_store_file, runs_file, sweep_lock_file
 from secposture.agent.runner import Runner
 from secposture.agent.runs import RunLog, RunStatus, RunTrigger, new_record
-from secposture.agent.scheduler import cron_trigger, first_run_time, grace
+from secposture.agent.scheduler import (
+    cron_trigger,
+    describe,
+    first_run_time,
+    grace,
+    set_aside_damaged_job_store,
+)
 from secposture.agent.status import agent_status
 from secposture.cli import main
 from secposture.config import AgencyConfig, ConfigError, ScheduleSection, load_config, parse_config
@@ -61,6 +67,7 @@ def test_existing_configs_get_a_weekly_night_schedule_in_vietnam_time(tmp_path: 
     assert schedule == ScheduleSection()
     assert (schedule.day_of_week, schedule.hour, schedule.minute) == ("sun", "1", "0")
     assert schedule.timezone == "Asia/Ho_Chi_Minh"
+    assert describe(schedule) == "sun 01:00 +0-180 min Asia/Ho_Chi_Minh"
     assert grace(schedule) == timedelta(hours=72)  # hours, not APScheduler's one second
 
 
@@ -426,3 +433,19 @@ def test_log_lines_are_one_line_key_values_without_tracebacks() -> None:
     assert "when=2026-11-25T10:00:00+00:00 duration_s=1.235" in first
     assert 'event=apscheduler msg="Error getting due jobs"' in second
     assert "Traceback" not in stream.getvalue()
+
+
+# -- a damaged job store ----------------------------------------------------------------------
+def test_a_damaged_job_store_is_reported_by_status_and_set_aside_by_the_agent(
+    tmp_path: Path,
+) -> None:
+    cfg = config(tmp_path)
+    store = job_store_file(cfg)
+    store.parent.mkdir(parents=True)
+    store.write_bytes(b"not a database, torn by a disk failure" * 100)
+    with pytest.raises(StoreError, match="job store is damaged"):
+        agent_status(cfg, NOW)
+    aside = set_aside_damaged_job_store(cfg)
+    assert aside is not None and aside.read_bytes().startswith(b"not a database")
+    assert not store.exists()
+    assert agent_status(cfg, NOW).next_run is None
