@@ -25,6 +25,8 @@ class SweepInterrupted(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ChainResult:
+    """How a job ended: its exit code, the sweep it stored, problems after storing it."""
+
     exit_code: int  # exitcodes.OK or exitcodes.INCOMPLETE
     sweep_id: str | None = None
     # Post-sweep problems that did not undo the sweep (a failed bundle push), for the record.
@@ -39,6 +41,7 @@ class RunContext:
 
     @property
     def stop_requested(self) -> bool:
+        """True once the agent has been asked to stop."""
         return self._stop.is_set()
 
     def checkpoint(self) -> None:

@@ -26,6 +26,8 @@ KEEP_RUNS = 200  # four years of weekly sweeps, with room for retries and missed
 
 
 class RunStatus(StrEnum):
+    """How a run ended (or that it is still running)."""
+
     RUNNING = "running"
     OK = "ok"  # the sweep completed and its report was written
     INCOMPLETE = "incomplete"  # stored and reported, but some stage or host failed
@@ -36,12 +38,16 @@ class RunStatus(StrEnum):
 
 
 class RunTrigger(StrEnum):
+    """What started a run."""
+
     SCHEDULE = "schedule"
     CATCH_UP = "catch_up"  # re-run at start-up of a sweep a stop or crash interrupted
     ONCE = "once"  # secposture agent run --once
 
 
 class RunRecord(Record):
+    """One run of the agent's job, as ``agent status`` shows it."""
+
     run_id: str
     agency_id: str
     trigger: RunTrigger
@@ -57,6 +63,7 @@ class RunRecord(Record):
 
     @property
     def duration_s(self) -> float | None:
+        """Seconds from start to end; None while running or when the end is unknown."""
         return None if self.finished is None else (self.finished - self.started).total_seconds()
 
 
@@ -108,6 +115,7 @@ class RunLog:
         atomic_write_bytes(self.path, json.dumps(doc, ensure_ascii=False, indent=1).encode())
 
     def add(self, record: RunRecord) -> RunRecord:
+        """Append a record."""
         with locked(self.path):
             self._write([*self.records(), record])
         return record

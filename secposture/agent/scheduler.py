@@ -72,6 +72,7 @@ def scheduled_sweep(agency_id: str) -> None:
 
 
 def job_id(config: AgencyConfig) -> str:
+    """The agency's job id in the job store."""
     return f"sweep-{config.agency.id}"
 
 
@@ -88,7 +89,7 @@ def cron_trigger(schedule: ScheduleSection) -> CronTrigger:
 
 
 def grace(schedule: ScheduleSection) -> timedelta:
-    # APScheduler takes whole seconds, at least one.
+    """The misfire grace time; APScheduler takes whole seconds, at least one."""
     return timedelta(seconds=max(1, round(schedule.misfire_grace_hours * 3600)))
 
 
@@ -274,6 +275,7 @@ class Agent:
         return first, catch_up
 
     def scheduled_run(self) -> None:
+        """One scheduled (or catch-up) run; raises JobFailed when it ended in error."""
         trigger = RunTrigger.CATCH_UP if self._catch_up else RunTrigger.SCHEDULE
         self._catch_up = False
         record = self.runner.run(trigger)

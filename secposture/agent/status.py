@@ -26,6 +26,8 @@ from secposture.config import AgencyConfig
 
 @dataclass(frozen=True, slots=True)
 class AgentStatus:
+    """What ``agent status`` shows."""
+
     agency_id: str
     timezone: str
     schedule: str
@@ -39,6 +41,8 @@ class AgentStatus:
     outbox_dir: Path | None
 
     def as_json(self) -> dict[str, Any]:
+        """The status for ``--json``: times in ISO 8601, durations in seconds."""
+
         def run(r: RunRecord | None) -> dict[str, Any] | None:
             if r is None:
                 return None
