@@ -132,3 +132,9 @@ def test_questionnaire_round_trips(tmp_path: Path) -> None:
     dumped = questionnaire.model_dump(mode="json")
     assert "answer" in dumped  # the file's own key
     assert Questionnaire.model_validate(dumped) == questionnaire
+
+
+def test_the_documented_example_loads() -> None:
+    example = Path(__file__).parents[2] / "docs/examples/selfassessment.toml"
+    questionnaire = load_questionnaire(example, agency_id=AGENCY)
+    assert {a.check for a in questionnaire.answers} == set(QUESTIONS)

@@ -120,3 +120,10 @@ def test_a_bad_waiver_names_its_key(tmp_path: Path, text: str, key: str, words: 
     with pytest.raises(ConfigError) as err:
         load_waivers(write(tmp_path / "waivers.toml", text))
     assert err.value.key == key and words in err.value.reason
+
+
+def test_the_documented_example_loads() -> None:
+    example = Path(__file__).parents[2] / "docs/examples/waivers.toml"
+    waivers = load_waivers(example)
+    assert [w.check for w in waivers] == ["net.telnet_exposed", "org.backup_tested"]
+    assert waivers[1].target == AGENCY
