@@ -16,7 +16,7 @@ from inventory.store import Inventory
 from secposture import exitcodes
 from secposture.assessment import Assessment, assess, load_inputs
 from secposture.checks.engine import run_inventory_checks
-from secposture.cli import CONFIG_OPT, SEVERITIES, _emit_json, _lang, _load, fail
+from secposture.cli import CONFIG_OPT, _emit_json, _lang, _load, fail
 from secposture.config import ConfigError
 from secposture.frameworks import Framework, Scope, load_frameworks
 from secposture.i18n import t
@@ -111,7 +111,7 @@ def _print_framework(fw: Framework, lang: str) -> None:
 @_config_opt
 @click.option(
     "--fail-on",
-    type=click.Choice(SEVERITIES),
+    type=click.Choice([s.value for s in Severity]),
     help="Exit 1 when a failed (not waived) finding has this severity or higher.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the posture as JSON.")
