@@ -217,7 +217,11 @@ class FrameworkPosture(Record):
     sections: tuple[SectionScore, ...]
 
     def section(self, section_id: str) -> SectionScore:
-        return next(s for s in self.sections if s.id == section_id)
+        """The section with this id; KeyError if the framework has none."""
+        for section in self.sections:
+            if section.id == section_id:
+                return section
+        raise KeyError(section_id)
 
 
 class Posture(Record):
@@ -233,7 +237,11 @@ class Posture(Record):
     waivers: tuple[WaiverState, ...] = ()
 
     def framework(self, framework_id: str) -> FrameworkPosture:
-        return next(f for f in self.frameworks if f.id == framework_id)
+        """The posture for this framework id; KeyError if it was not scored."""
+        for framework in self.frameworks:
+            if framework.id == framework_id:
+                return framework
+        raise KeyError(framework_id)
 
 
 POSTURE_SCHEMA = 1

@@ -196,3 +196,11 @@ def test_posture_round_trips_through_its_document(tmp_path: Path) -> None:
     assert document["posture_schema"] == 1
     body = {k: v for k, v in document.items() if k != "posture_schema"}
     assert Posture.model_validate(body) == posture
+
+
+def test_unknown_framework_or_section_is_a_key_error(tmp_path: Path) -> None:
+    posture = run(tmp_path).posture
+    with pytest.raises(KeyError):
+        posture.framework("iso27001")
+    with pytest.raises(KeyError):
+        posture.framework("gci").section("physical")
