@@ -14,6 +14,7 @@ What keeps a weekly sweep from being skipped silently (libraries.md B3):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
@@ -30,6 +31,7 @@ from apscheduler.events import (
     EVENT_JOB_MISSED,
     EVENT_SCHEDULER_STARTED,
 )
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.triggers.cron import CronTrigger
 
 from inventory.storage import StoreError, atomic_write_bytes
@@ -228,8 +230,8 @@ class Agent:
                 self.runner,
                 timeout_s=self.stop_timeout_s,
                 forced_exit_code=exitcodes.OK,
-                before_wait=self.scheduler.pause,
-                after_idle=lambda: self.scheduler.shutdown(wait=False),
+                before_wait=self._pause,
+                after_idle=self._shutdown,
             ).install()
             _AGENTS[config.agency.id] = self
             try:
@@ -282,6 +284,14 @@ class Agent:
         if record.status is RunStatus.ERROR:
             raise JobFailed(record.error)
 
+    def _pause(self) -> None:
+        with contextlib.suppress(SchedulerNotRunningError):  # a stop during start-up
+            self.scheduler.pause()
+
+    def _shutdown(self) -> None:
+        with contextlib.suppress(SchedulerNotRunningError):
+            self.scheduler.shutdown(wait=False)
+
     def _local(self, moment: datetime | None) -> datetime | None:
         return None if moment is None else moment.astimezone(self.scheduler.timezone)
 
@@ -292,7 +302,9 @@ class Agent:
     def _on_event(self, ev: Any) -> None:
         """Log the scheduler's own events; a missed run is also recorded for `agent status`."""
         jid = job_id(self.config)
-        if ev.code == EVENT_SCHEDULER_STARTED:
+        if ev.code == EVENT_SCHEDULER_STARTED and self.runner.stop.is_set():
+            self._shutdown()  # the stop signal came while the scheduler was starting
+        elif ev.code == EVENT_SCHEDULER_STARTED:
             event(
                 "agent_started",
                 agency=self.config.agency.id,
