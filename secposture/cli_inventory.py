@@ -96,8 +96,9 @@ def inventory_list(config_path: Path, status: str | None, as_json: bool) -> None
         click.echo(t("inventory.empty", lang, path=store.path))
         return
     click.echo(t("inventory.list.header", lang))
+    label = {s: t("inventory.status." + s, lang) for s in ("active", "missing", "stale")}
     lines = [
-        f"{t('inventory.status.' + r['status'], lang):<11} {r['ip']:<16} {r.get('mac') or '-':<18} "
+        f"{label[r['status']]:<11} {r['ip']:<16} {r.get('mac') or '-':<18} "
         f"{_day(r['first_seen']):<11} {_day(r['last_seen']):<11} {_ports(r)}"
         for r in rows
     ]
