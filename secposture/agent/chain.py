@@ -7,6 +7,7 @@ takes a minute; the agent itself only ever needs :func:`sweep_report_push`.
 from __future__ import annotations
 
 import importlib
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from secposture.agent.log import event
 from secposture.config import AgencyConfig
 
 DEFAULT_JOB = "secposture.agent.chain:sweep_report_push"
+QUIET_STAGES = frozenset({"scanning"})
 
 
 class SweepInterrupted(Exception):
@@ -51,7 +53,10 @@ class RunContext:
 
     def progress(self, stage: str, data: dict[str, object]) -> None:
         """The sweep's progress callback: log it, then honour a pending stop."""
-        event("sweep_progress", stage=stage, **data)
+        # Periodic ticks are checkpoints too, but would flood the journal at info level.
+        level = logging.DEBUG if stage in QUIET_STAGES else logging.INFO
+        fields = {"stage": stage, **{k: v for k, v in data.items() if k != "stage"}}
+        event("sweep_progress", level, **fields)
         self.checkpoint()
 
     def sleep(self, seconds: float) -> None:

@@ -83,4 +83,5 @@ def configure(stream: TextIO | None = None, level: int = logging.INFO) -> None:
 
 def event(name: str, level: int = logging.INFO, /, **fields: Any) -> None:
     """Log one event with its fields."""
+    fields.pop("event", None)  # the event's name is never overridden by its fields
     logging.getLogger(LOGGER).log(level, name, extra={"fields": {"event": name, **fields}})

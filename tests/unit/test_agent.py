@@ -451,3 +451,18 @@ def test_a_damaged_job_store_is_reported_by_status_and_set_aside_by_the_agent(
     assert aside is not None and aside.read_bytes().startswith(b"not a database")
     assert not store.exists()
     assert agent_status(cfg, NOW).next_run is None
+
+
+def test_progress_is_logged_whatever_its_fields_and_ticks_only_at_debug() -> None:
+    stream = StringIO()
+    agent_log.configure(stream)
+    try:
+        run = RunContext(threading.Event())
+        # fields named like the log's own keys must neither crash the sweep nor rename events
+        run.progress("discovered", {"count": 3, "stage": "x", "event": "y", "scope": "10.0.0.0/24"})
+        run.progress("scanning", {"done": 1})
+    finally:
+        for name in (agent_log.LOGGER, "apscheduler"):
+            logging.getLogger(name).handlers.clear()
+    (line,) = stream.getvalue().splitlines()
+    assert " event=sweep_progress stage=discovered count=3 scope=10.0.0.0/24" in line
