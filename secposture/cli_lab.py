@@ -110,7 +110,8 @@ def demo(out: Path, var_dir: Path, keep_lab: bool) -> None:
         click.echo(f"lab {state.lab_id} up; sweeping from {state.scanner_ns}", err=True)
         # The sweep runs as a child inside the scanner namespace: this process, in the root
         # namespace, never sends a packet to a lab address.
-        lang_opt = ["--lang", _ctx().explicit] if _ctx().explicit else []
+        explicit = _ctx().explicit
+        lang_opt = ["--lang", explicit] if explicit else []
         proc = scanner_exec(
             state,
             [sys.executable, "-m", "secposture", *lang_opt, "sweep", "-c", str(config_path)],
