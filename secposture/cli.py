@@ -203,10 +203,10 @@ def checks_list(as_json: bool) -> None:
 
 
 from secposture.cli_inventory import inventory_group  # noqa: E402
-from secposture.cli_lab import demo, lab_group  # noqa: E402 - commands register on main
+from secposture.cli_lab import COMMANDS as LAB_COMMANDS  # noqa: E402 - register on main
 
-main.add_command(lab_group)
-main.add_command(demo)
+for _command in LAB_COMMANDS:
+    main.add_command(_command)
 main.add_command(inventory_group)
 
 from secposture.cli_agent import agent_group  # noqa: E402

@@ -123,3 +123,7 @@ def demo(out: Path, var_dir: Path, keep_lab: bool) -> None:
         if not keep_lab:
             lab.down(state.lab_id)
     sys.exit(code)  # the sweep's own exit code: 0 ok, 3 incomplete, …
+
+
+# Typed, so that mypy need not infer the decorated objects across the cli import cycle.
+COMMANDS: tuple[click.Command, ...] = (lab_group, demo)
