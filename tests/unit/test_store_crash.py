@@ -60,18 +60,19 @@ def run_round(store_path: Path, prefix: str, rng: random.Random) -> list[str]:
     proc = subprocess.Popen(
         [sys.executable, __file__, str(store_path), prefix],
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env=env,
     )
     assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "ready"
-    time.sleep(rng.uniform(0.0, 0.4))
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    out = proc.stdout.read().split()
-    proc.stdout.close()
-    assert proc.returncode == -signal.SIGKILL
-    return out
+    ready = proc.stdout.readline().strip()
+    if ready == "ready":
+        time.sleep(rng.uniform(0.0, 0.4))
+        proc.send_signal(signal.SIGKILL)
+    out, err = proc.communicate()
+    # The child must have been killed by us, not have failed on its own.
+    assert ready == "ready" and proc.returncode == -signal.SIGKILL, (proc.returncode, err)
+    return out.split()
 
 
 def test_sigkill_at_random_points_never_loses_a_committed_sweep(tmp_path: Path) -> None:
