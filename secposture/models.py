@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -181,8 +182,17 @@ class SweepResult(Record):
     def host(self, ip: str) -> Host | None:
         return next((h for h in self.hosts if h.ip == ip), None)
 
+    @cached_property
+    def _observations_by_ip(self) -> dict[str, list[Observation]]:
+        # Checks ask per host; a scan of every observation per host is quadratic at 5,000 hosts.
+        index: dict[str, list[Observation]] = {}
+        for o in self.observations:
+            index.setdefault(o.ip, []).append(o)
+        return index
+
     def observations_for(self, ip: str, kind: str | None = None) -> list[Observation]:
-        return [o for o in self.observations if o.ip == ip and (kind is None or o.kind == kind)]
+        found = self._observations_by_ip.get(ip, [])
+        return [o for o in found if kind is None or o.kind == kind]
 
     @property
     def counts(self) -> SweepCounts:
