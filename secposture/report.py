@@ -4,23 +4,25 @@ Everything shown here may have come off the network (banners, page titles, hostn
 text is made safe in one place per output: the HTML template's ``finalize`` hook and Jinja2
 autoescape for the page, formula neutralisation for the CSV, and lone-surrogate replacement for
 every output so that writing UTF-8 never fails half-way through a report.
+
+The page holds exactly one script, the inventory table's sort and filter
+(``templates/_inventory_table.js.j2``, ours, never network text), and its Content-Security-Policy
+allows that script by its SHA-256 and nothing else: no other script, no inline event handler,
+no fetch of any kind.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import csv
+import hashlib
 import io
-import ipaddress
 import json
-import math
 import os
-import re
 import tempfile
-import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -30,26 +32,25 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from secposture import __version__
-from secposture.checks.catalogue import CheckMeta, load_catalogue
-from secposture.config import AgencyConfig, Lang, Profile
+from secposture.checks.catalogue import load_catalogue
+from secposture.config import AgencyConfig, Lang
 from secposture.i18n import t
-from secposture.models import (
-    Finding,
-    Record,
-    Severity,
-    Status,
-    SweepResult,
-    Target,
-    utcnow,
+from secposture.models import Finding, Record, SweepResult, utcnow
+from secposture.report_context import ReportContext
+from secposture.report_text import (
+    MAX_NAME,
+    MAX_SHOWN,
+    VIETNAM_TIME,
+    clean_text,
+    clean_tree,
+    format_time,
+    ip_key,
+    number,
+    visible_text,
 )
-from secposture.scoring import Score
+from secposture.report_view import build_view, sorted_findings
+from secposture.scoring import Score, posture_document
 
-# Vietnam keeps one offset all year (no daylight saving), so a fixed zone is exact.
-VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
-# Longest network text shown in the page (evidence; names and titles): the JSON files keep
-# the full text, and one hostile DHCP hostname cannot stretch the inventory over pages.
-MAX_SHOWN = 2000
-MAX_NAME = 256
 # The report lists weaknesses of the agency's network: readable by its owner and group only.
 REPORT_MODE = 0o640
 CSV_COLUMNS = (
@@ -64,10 +65,10 @@ CSV_COLUMNS = (
     "reason",
     "remediation",
 )
-SEVERITY_ORDER = tuple(sorted(Severity, key=lambda s: s.rank, reverse=True))
-ISSUE_STATUSES = frozenset({Status.FAIL, Status.PARTIAL})
+SCRIPT_TEMPLATE = "_inventory_table.js.j2"
+# The collector's pages import the number format under its old name.
+_number = number
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -78,104 +79,11 @@ class ReportPaths(Record):
     findings_csv: Path
 
 
-# --- text safety ---------------------------------------------------------------------------
-
-
-def clean_text(value: object) -> str:
-    """``value`` as text that always encodes to UTF-8 (bytes decoded, lone surrogates replaced)."""
-    if value is None:
-        return ""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    # Lone surrogates are what invalid UTF-8 becomes under surrogateescape.
-    return _SURROGATE.sub("\ufffd", str(value))
-
-
-def visible_text(value: object) -> str:
-    """Text for a human reader: control and format characters (U+202E and other bidi
-    overrides, zero-width characters, NUL) are shown as ``[U+XXXX]`` so a banner can neither
-    hide nor reorder what the report says."""
-    text = clean_text(value)
-    if text.isprintable():
-        return text
-    shown: list[str] = []
-    for char in text.replace("\r\n", "\n"):
-        if char in "\t\n" or unicodedata.category(char) not in ("Cc", "Cf"):
-            shown.append(char)
-        else:
-            shown.append(f"[U+{ord(char):04X}]")
-    return "".join(shown)
-
-
-def _clean_tree(value: Any) -> Any:
-    if isinstance(value, str):
-        return clean_text(value)
-    if isinstance(value, dict):
-        return {key: _clean_tree(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean_tree(item) for item in value]
-    return value
-
-
 def _csv_cell(value: object) -> str:
     # A spreadsheet runs a cell starting with one of these as a formula; evidence comes off
     # the network, so such a cell is forced to text.
     text = visible_text(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-# --- formatting ----------------------------------------------------------------------------
-
-
-def format_time(moment: datetime, lang: str) -> str:
-    """``28/11/2026 09:00`` (Vietnam time) in Vietnamese, ``2026-11-28 02:00 UTC`` in English.
-
-    A naive time is taken as UTC, which is how every model stores it."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    if lang == "vi":
-        return moment.astimezone(VIETNAM_TIME).strftime("%d/%m/%Y %H:%M")
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _time_span(start: datetime, end: datetime | None, lang: str) -> str:
-    if end is None:
-        return f"{format_time(start, lang)} – {t('report.meta.not_finished', lang)}"
-    first, last = format_time(start, lang), format_time(end, lang)
-    if first[:10] == last[:10]:  # same day: "dd/mm/yyyy HH:MM – HH:MM"
-        if lang == "vi":
-            return f"{first} – {last[11:16]}"
-        return f"{first.removesuffix(' UTC')} – {last[11:]}"
-    return f"{first} – {last}"
-
-
-def _number(value: float, lang: str) -> str:
-    text = f"{value:.1f}".removesuffix(".0")
-    return text.replace(".", ",") if lang == "vi" else text
-
-
-def _percent(fraction: float) -> str:
-    # Rounded down: 99.7% coverage must not read as 100%.
-    return f"{math.floor(round(fraction * 100, 6))}%"
-
-
-def _ip_key(ip: str) -> tuple[int, int, str]:
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return (99, 0, ip)
-    return (address.version, int(address), "")
-
-
-def _target_key(target: Target) -> tuple[tuple[int, int, str], int, str]:
-    return (_ip_key(target.ip), -1 if target.port is None else target.port, target.proto or "")
-
-
-def _target_text(target: Target) -> str:
-    if target.port is None:
-        return target.ip
-    host = f"[{target.ip}]" if ":" in target.ip else target.ip
-    return f"{host}:{target.port}" + (f"/{target.proto}" if target.proto else "")
 
 
 # --- machine-readable documents ------------------------------------------------------------
@@ -207,7 +115,7 @@ def inventory_document(
                 for service in sorted(host.services, key=lambda s: (s.proto, s.port))
             ],
         }
-        for host in sorted(result.hosts, key=lambda h: _ip_key(h.ip))
+        for host in sorted(result.hosts, key=lambda h: ip_key(h.ip))
     ]
     document = {
         "agency": agency_id,
@@ -215,7 +123,7 @@ def inventory_document(
         "generated": _iso(generated or utcnow()),
         "hosts": hosts,
     }
-    return dict(_clean_tree(document))
+    return dict(clean_tree(document))
 
 
 def findings_document(
@@ -225,8 +133,11 @@ def findings_document(
     agency_id: str,
     *,
     generated: datetime | None = None,
+    context: ReportContext | None = None,
 ) -> dict[str, Any]:
-    """The findings.json document: score, every finding, and every attempt that did not complete."""
+    """The findings.json document: score, every finding, every attempt that did not complete,
+    and the framework posture (``null`` when it was not computed)."""
+    posture = context.posture if context else None
     document = {
         "agency": agency_id,
         "sweep_id": result.sweep_id,
@@ -246,7 +157,7 @@ def findings_document(
                 "evidence": f.evidence,
                 "reason": f.reason,
             }
-            for f in _sorted_findings(findings)
+            for f in sorted_findings(findings)
         ],
         "attempts": [
             {
@@ -259,8 +170,9 @@ def findings_document(
             for a in result.attempts
             if not a.ok
         ],
+        "posture": None if posture is None else posture_document(posture),
     }
-    return dict(_clean_tree(document))
+    return dict(clean_tree(document))
 
 
 def findings_csv(findings: Iterable[Finding], lang: str) -> str:
@@ -269,7 +181,7 @@ def findings_csv(findings: Iterable[Finding], lang: str) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    for f in _sorted_findings(findings):
+    for f in sorted_findings(findings):
         meta = catalogue.get(f.check_id)
         writer.writerow(
             [
@@ -288,100 +200,7 @@ def findings_csv(findings: Iterable[Finding], lang: str) -> str:
     return buffer.getvalue()
 
 
-def _sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: (_target_key(f.target), f.check_id))
-
-
 # --- the page ------------------------------------------------------------------------------
-# The template only lays out: everything it shows is prepared here, once.
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One finding as a table row."""
-
-    check_id: str
-    title: str
-    target: str
-    status: str
-    status_label: str
-    evidence: str
-    reason: str
-    waiver: str
-
-
-@dataclass(frozen=True, slots=True)
-class CheckIssues:
-    """One failed check with every target it failed on."""
-
-    check_id: str
-    title: str
-    rationale: str
-    remediation: str
-    rows: list[Row]
-
-
-@dataclass(frozen=True, slots=True)
-class SeverityIssues:
-    severity: str
-    label: str
-    count: int
-    checks: list[CheckIssues]
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptRow:
-    stage: str
-    target: str
-    status: str
-    status_label: str
-    reason: str
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceRow:
-    key: str
-    state: str  # empty when simply "open"
-    description: str
-    page_title: str
-
-
-@dataclass(frozen=True, slots=True)
-class HostRow:
-    ip: str
-    mac: str
-    vendor: str
-    hostname: str
-    sysdescr: str
-    ports_scanned: bool
-    services: list[ServiceRow]
-
-
-@dataclass(frozen=True, slots=True)
-class Fact:
-    label: str
-    value: str
-
-
-@dataclass(frozen=True, slots=True)
-class ReportView:
-    agency_name: str
-    facts: list[Fact]
-    score: str | None
-    coverage: str
-    assessed: int
-    applicable: int
-    incomplete: str | None
-    severity_counts: list[SeverityIssues]
-    stats: list[Fact]
-    issues: list[SeverityIssues]
-    not_assessed: list[Row]
-    attempts: list[AttemptRow]
-    passed: list[Row]
-    waived: list[Row]
-    hosts: list[HostRow]
-    hosts_summary: str
 
 
 def render_html(
@@ -392,12 +211,50 @@ def render_html(
     lang: str,
     *,
     generated: datetime | None = None,
+    context: ReportContext | None = None,
 ) -> str:
-    """report.html as text: self-contained, no script, no external resource."""
+    """report.html as text: self-contained, one hashed script, no external resource.
+
+    ``context`` adds what the sweep alone does not hold (posture, trend, changes, device
+    history); each part left out is shown as not available."""
     lang = Lang(lang).value
-    view = _view(result, findings, score, config, lang, generated or utcnow())
+    view = build_view(
+        result, findings, score, config, lang, generated or utcnow(), context or ReportContext()
+    )
+    script, _ = inventory_script()
     template = _environment().get_template("report.html.j2")
-    return template.render(view=view, lang=lang, t=_translator(lang), version=__version__)
+    return template.render(
+        view=view,
+        lang=lang,
+        t=_translator(lang),
+        version=__version__,
+        script=script,
+        csp=content_security_policy(),
+    )
+
+
+def content_security_policy() -> str:
+    """The report's Content-Security-Policy: nothing may be fetched, no form sent, no base
+    changed, and the only script that may run is the inventory table's, by its hash (which
+    also forbids inline event handlers: a hash source never allows them)."""
+    _, digest = inventory_script()
+    return (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        f"script-src {digest}; base-uri 'none'; form-action 'none'"
+    )
+
+
+@cache
+def inventory_script() -> tuple[Markup, str]:
+    """The inventory table's script and its CSP source (``'sha256-…'``).
+
+    It is our own static file, not a template and never network text, so it goes into the
+    page as it is; the hash lets the browser run exactly these bytes and nothing else."""
+    text = resources.files("templates").joinpath(SCRIPT_TEMPLATE).read_text("utf-8")
+    if "</" in text:  # would end the <script> element early
+        raise ValueError(f"{SCRIPT_TEMPLATE} must not contain '</'")
+    digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+    return Markup(text), f"'sha256-{digest}'"  # noqa: S704 - our static file, see docstring
 
 
 def write_outputs(
@@ -407,6 +264,8 @@ def write_outputs(
     config: AgencyConfig,
     out_dir: Path,
     lang: str | None = None,
+    *,
+    context: ReportContext | None = None,
 ) -> ReportPaths:
     """Write the four report files into ``out_dir``; each replaces its old copy atomically."""
     lang = Lang(lang or config.report.lang).value
@@ -420,11 +279,13 @@ def write_outputs(
     )
     # Everything is rendered before anything is written: an error while rendering leaves the
     # previous report files as they were.
-    html = render_html(result, findings, score, config, lang, generated=generated)
+    html = render_html(result, findings, score, config, lang, generated=generated, context=context)
     contents = {
         paths.html: html.encode("utf-8"),
         paths.findings_json: _json_bytes(
-            findings_document(result, findings, score, agency_id, generated=generated)
+            findings_document(
+                result, findings, score, agency_id, generated=generated, context=context
+            )
         ),
         paths.inventory_json: _json_bytes(
             inventory_document(result, agency_id, generated=generated)
@@ -434,7 +295,7 @@ def write_outputs(
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     for path, data in contents.items():
-        _write_atomic(path, data)
+        write_atomic(path, data)
     return paths
 
 
@@ -442,7 +303,7 @@ def _json_bytes(document: dict[str, Any]) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
     """Write through a temporary file in the same folder so a reader never sees half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -485,206 +346,20 @@ def _translator(lang: str) -> Callable[..., str]:
     return translate
 
 
-def _shown(value: object, lang: str, limit: int = MAX_SHOWN) -> str:
-    text = clean_text(value)
-    if len(text) <= limit:
-        return text
-    return text[:limit] + t("report.truncated", lang, count=len(text) - limit)
-
-
-def _view(
-    result: SweepResult,
-    findings: list[Finding],
-    score: Score,
-    config: AgencyConfig,
-    lang: str,
-    generated: datetime,
-) -> ReportView:
-    catalogue = load_catalogue()
-    ordered = _sorted_findings(findings)
-
-    def row(f: Finding) -> Row:
-        meta = catalogue.get(f.check_id)
-        return Row(
-            check_id=f.check_id,
-            title=meta.title(lang) if meta else f.check_id,
-            target=_shown(_target_text(f.target), lang),
-            status=f.status.value,
-            status_label=t(f"report.status.{f.status.value}", lang),
-            evidence=_shown(f.evidence, lang),
-            reason=_shown(f.reason, lang),
-            waiver=_shown(f.waiver, lang),
-        )
-
-    issues = _issues(ordered, catalogue, row, lang)
-    failed_attempts = [a for a in result.attempts if not a.ok]
-    incomplete = None
-    if not result.complete:
-        incomplete = (
-            t("report.incomplete.body", lang, count=len(failed_attempts))
-            if failed_attempts
-            else t("report.incomplete.cut_short", lang)
-        )
-    counts = result.counts
-    stats = [
-        Fact(t("report.stats.hosts", lang), str(counts.hosts_found)),
-        Fact(t("report.stats.scanned", lang), f"{counts.hosts_scanned}/{counts.hosts_found}"),
-        Fact(t("report.stats.services", lang), str(counts.services_open)),
-        Fact(t("report.stats.passed", lang), str(score.counts.get(Status.PASS.value, 0))),
-        Fact(
-            t("report.stats.not_assessed", lang),
-            str(score.counts.get(Status.NOT_ASSESSED.value, 0)),
-        ),
-    ]
-    by_severity = {group.severity: group for group in issues}
-    severity_counts = [
-        by_severity.get(s.value) or SeverityIssues(s.value, t(f"report.severity.{s}", lang), 0, [])
-        for s in SEVERITY_ORDER
-        if s is not Severity.INFO or s.value in by_severity
-    ]
-    return ReportView(
-        agency_name=config.agency.name,
-        facts=_facts(result, config, lang, generated),
-        score=None if score.overall is None else _number(score.overall, lang),
-        coverage=_percent(score.coverage),
-        assessed=score.assessed,
-        applicable=score.applicable,
-        incomplete=incomplete,
-        severity_counts=severity_counts,
-        stats=stats,
-        issues=issues,
-        not_assessed=[row(f) for f in ordered if f.status is Status.NOT_ASSESSED],
-        attempts=[
-            AttemptRow(
-                stage=_shown(a.stage, lang),
-                target=_shown(a.target, lang),
-                status=a.status.value,
-                status_label=t(f"report.attempt.{a.status.value}", lang),
-                reason=t(f"report.reason.{a.reason.value}", lang) if a.reason else "",
-                detail=_shown(a.detail, lang),
-            )
-            for a in failed_attempts
-        ],
-        passed=[row(f) for f in ordered if f.status is Status.PASS],
-        waived=[row(f) for f in ordered if f.status is Status.WAIVED],
-        hosts=_hosts(result, lang),
-        hosts_summary=t(
-            "report.inventory.summary",
-            lang,
-            hosts=counts.hosts_found,
-            services=counts.services_open,
-        ),
-    )
-
-
-def _facts(result: SweepResult, config: AgencyConfig, lang: str, generated: datetime) -> list[Fact]:
-    agency = config.agency
-    profile = (
-        t(f"report.profile.{result.profile}", lang)
-        if result.profile in {p.value for p in Profile}
-        else result.profile
-    )
-    facts = [
-        Fact(t("report.meta.agency_id", lang), agency.id),
-        Fact(t("report.meta.level", lang), t(f"report.level.{agency.level.value}", lang)),
-    ]
-    if agency.parent:
-        facts.append(Fact(t("report.meta.parent", lang), agency.parent))
-    facts += [
-        Fact(t("report.meta.sweep_id", lang), result.sweep_id),
-        Fact(t("report.meta.time", lang), _time_span(result.started, result.finished, lang)),
-        Fact(t("report.meta.profile", lang), profile),
-        Fact(t("report.meta.scopes", lang), ", ".join(result.scopes)),
-    ]
-    if result.exclude:
-        facts.append(Fact(t("report.meta.exclude", lang), ", ".join(result.exclude)))
-    facts.append(Fact(t("report.meta.generated", lang), format_time(generated, lang)))
-    return facts
-
-
-def _issues(
-    ordered: list[Finding],
-    catalogue: dict[str, CheckMeta],
-    row: Callable[[Finding], Row],
-    lang: str,
-) -> list[SeverityIssues]:
-    """Failed findings by severity (most severe first), then by check (most targets first)."""
-    groups: list[SeverityIssues] = []
-    for severity in SEVERITY_ORDER:
-        by_check: dict[str, list[Finding]] = {}
-        for f in ordered:
-            if f.severity is severity and f.status in ISSUE_STATUSES:
-                by_check.setdefault(f.check_id, []).append(f)
-        if not by_check:
-            continue
-        checks = []
-        for check_id, failed in by_check.items():
-            meta = catalogue.get(check_id)
-            checks.append(
-                CheckIssues(
-                    check_id=check_id,
-                    title=meta.title(lang) if meta else check_id,
-                    rationale=meta.rationale(lang) if meta else "",
-                    remediation=meta.remediation(lang) if meta else "",
-                    rows=[row(f) for f in failed],
-                )
-            )
-        checks.sort(key=lambda c: (-len(c.rows), c.title))
-        groups.append(
-            SeverityIssues(
-                severity=severity.value,
-                label=t(f"report.severity.{severity.value}", lang),
-                count=sum(len(c.rows) for c in checks),
-                checks=checks,
-            )
-        )
-    return groups
-
-
-def _hosts(result: SweepResult, lang: str) -> list[HostRow]:
-    titles = {
-        (o.ip, o.port): clean_text(o.data.get("title"))
-        for o in result.observations
-        if o.kind == "http.title" and o.data.get("title")
-    }
-    sysdescr = {
-        o.ip: clean_text(o.data.get("sysdescr"))
-        for o in result.observations
-        if o.kind == "snmp.community" and o.data.get("sysdescr")
-    }
-    rows = []
-    for host in sorted(result.hosts, key=lambda h: _ip_key(h.ip)):
-        services = [
-            ServiceRow(
-                key=s.key,
-                state="" if s.state == "open" else _shown(s.state, lang),
-                description=_shown(
-                    " ".join(p for p in (s.name, s.product, s.version) if p), lang, MAX_NAME
-                ),
-                page_title=_shown(titles.get((host.ip, s.port), ""), lang, MAX_NAME),
-            )
-            for s in sorted(host.services, key=lambda s: (s.proto, s.port))
-        ]
-        rows.append(
-            HostRow(
-                ip=_shown(host.ip, lang, MAX_NAME),
-                mac=_shown(host.mac, lang, MAX_NAME),
-                vendor=_shown(host.vendor, lang, MAX_NAME),
-                hostname=_shown(host.hostname, lang, MAX_NAME),
-                sysdescr=_shown(sysdescr.get(host.ip, ""), lang, MAX_NAME),
-                ports_scanned=host.ports_scanned,
-                services=services,
-            )
-        )
-    return rows
-
-
 __all__ = [
+    "MAX_NAME",
+    "MAX_SHOWN",
+    "VIETNAM_TIME",
+    "ReportContext",
     "ReportPaths",
+    "clean_text",
+    "content_security_policy",
     "findings_csv",
     "findings_document",
     "format_time",
     "inventory_document",
     "render_html",
+    "visible_text",
+    "write_atomic",
     "write_outputs",
 ]

