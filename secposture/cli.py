@@ -222,3 +222,8 @@ from secposture.cli_score import frameworks_group, score  # noqa: E402
 
 main.add_command(frameworks_group)
 main.add_command(score)
+
+from secposture.cli_report import COMMANDS as REPORT_COMMANDS  # noqa: E402
+
+for _command in REPORT_COMMANDS:  # report
+    main.add_command(_command)

@@ -12,6 +12,7 @@ from secposture.checks.engine import run_inventory_checks
 from secposture.config import AgencyConfig
 from secposture.models import Change, Finding, SweepResult
 from secposture.report import ReportPaths, write_outputs
+from secposture.report_context import context_from_store
 from secposture.scoring import Posture, Score
 from secposture.sweep import Progress, _quiet, run_sweep
 
@@ -46,7 +47,15 @@ def run_job(
     inventory = run_inventory_checks(inventory_facts(store, sweep, config.assets))
     result = assess(sweep, config, inputs=inputs, extra_findings=inventory)
     changes = store.commit_sweep(sweep, result.findings, result.score)
+    # The report's trend, changes, device history and drift come from the store just written.
+    context = context_from_store(store, sweep, posture=result.posture, changes=changes)
     paths = write_outputs(
-        sweep, result.findings, result.score, config, out_dir or config.report.dir, lang
+        sweep,
+        result.findings,
+        result.score,
+        config,
+        out_dir or config.report.dir,
+        lang,
+        context=context,
     )
     return JobResult(sweep, result.findings, result.score, changes, paths, result.posture)

@@ -1,0 +1,104 @@
+"""``secposture report``: the agency report of the last stored sweep, again, and as a PDF."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from inventory.facts import inventory_facts
+from inventory.storage import StoreError
+from inventory.store import Inventory
+from secposture import exitcodes
+from secposture.assessment import Assessment, assess, load_inputs
+from secposture.checks.engine import run_inventory_checks
+from secposture.cli import CONFIG_OPT, _ctx, _emit_json, _lang, _load, fail
+from secposture.config import AgencyConfig, ConfigError
+from secposture.i18n import t
+from secposture.models import SweepResult
+from secposture.report import write_outputs
+from secposture.report_context import context_from_store
+from secposture.report_pdf import ChromiumMissing, PdfError, render_pdf
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _config_opt(func: F) -> F:
+    # cli.py imports this module to register the command; see cli_score._config_opt.
+    return CONFIG_OPT(func)
+
+
+def assess_latest(config: AgencyConfig, lang: str) -> tuple[Inventory, SweepResult, Assessment]:
+    """The store, its last committed sweep and that sweep judged today; exits 2 on bad input."""
+    try:
+        inputs = load_inputs(config)
+    except ConfigError as exc:
+        fail(t("error.config", lang, detail=str(exc)), exitcodes.USAGE)
+    store = Inventory.for_config(config)
+    try:
+        sweep = store.latest_result()
+        if sweep is None:
+            fail(t("score.no_sweep", lang, path=store.path), exitcodes.USAGE)
+        inventory = run_inventory_checks(inventory_facts(store, sweep, config.assets))
+    except StoreError as exc:
+        fail(str(exc), exitcodes.USAGE)
+    return store, sweep, assess(sweep, config, inputs=inputs, extra_findings=inventory)
+
+
+@click.command("report")
+@_config_opt
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Report folder (default: report.dir from the config).",
+)
+@click.option(
+    "--pdf",
+    is_flag=True,
+    help="Also print the report to report.pdf with headless Chromium (exit 4 if missing).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the written files as JSON.")
+def report(config_path: Path, out: Path | None, pdf: bool, as_json: bool) -> None:
+    """Write the report of the last stored sweep again, without scanning.
+
+    The checks run again over what that sweep observed, with today's frameworks, answers and
+    waivers (as 'secposture score' does), and the report shows the trend, the changes and the
+    device history from the inventory. The language is --lang, else report.lang of the config.
+    Exit codes: 0 ok · 2 usage or config error, or no sweep stored yet · 3 the stored sweep was
+    incomplete (the report is written and says so) · 4 --pdf and no working Chromium.
+    """
+    config = _load(config_path)
+    messages = _lang()
+    lang = _ctx().explicit or config.report.lang.value
+    store, sweep, result = assess_latest(config, messages)
+    context = context_from_store(store, sweep, posture=result.posture, score=result.score)
+    folder = out or config.report.dir
+    paths = write_outputs(
+        sweep, result.findings, result.score, config, folder, lang, context=context
+    )
+    written = {k: str(v) for k, v in paths.model_dump().items()}
+    if pdf:
+        if not as_json:
+            click.echo(t("report.cli.pdf_start", messages), err=True)
+        try:
+            written["pdf"] = str(render_pdf(paths.html, folder / "report.pdf"))
+        except ChromiumMissing as exc:
+            fail(t("report.cli.no_chromium", messages, detail=str(exc)), exitcodes.ENVIRONMENT)
+        except PdfError as exc:
+            fail(t("report.cli.pdf_failed", messages, detail=str(exc)), exitcodes.ENVIRONMENT)
+    if as_json:
+        _emit_json({"sweep_id": sweep.sweep_id, "complete": sweep.complete, "files": written})
+    else:
+        click.echo(t("report.cli.done", messages, sweep=sweep.sweep_id, lang=lang))
+        for path in written.values():
+            click.echo(f"  {path}")
+    if not sweep.complete:
+        sys.exit(exitcodes.INCOMPLETE)
+
+
+# Declared with its type so that cli.py, which imports this module while mypy is still
+# inferring the decorated command above (an import cycle), needs no inference.
+COMMANDS: tuple[click.Command, ...] = (report,)
