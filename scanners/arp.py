@@ -6,9 +6,10 @@ import ipaddress
 import os
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from scanners.scope import Scope
-from secposture.models import Attempt, AttemptStatus, Reason
+from secposture.models import Attempt, AttemptStatus, Reason, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,17 +61,24 @@ def vendor_of(mac: str) -> str | None:
 
 
 def arp_sweep(
-    scope: Scope, segments: list[Segment], *, timeout: float = 1.5, retry: int = 1
+    scope: Scope, segments: list[Segment], *, timeout: float = 1.0, retry: int = 1
 ) -> tuple[list[ArpHit], list[Attempt]]:
-    """ARP-ping every in-scope address on each attached segment; one attempt per segment."""
+    """ARP-ping every in-scope address on each attached segment; one attempt per segment.
+
+    One resend of the unanswered requests (``retry``): replies lost in a bulk send are
+    re-asked (scapy #4219) at the cost of one more ``timeout``."""
     hits: dict[str, ArpHit] = {}
     attempts: list[Attempt] = []
     for seg in segments:
-        targets = [str(a) for a in scope.addresses(within=seg.network) if str(a) != seg.own_ip]
+        targets = [
+            scope.require(str(a))
+            for a in scope.addresses(within=seg.network)
+            if str(a) != seg.own_ip
+        ]
         if not targets:
             continue
         label = f"{seg.network}@{seg.iface}"
-        start = time.monotonic()
+        start, started = time.monotonic(), utcnow()
         if os.geteuid() != 0:
             attempts.append(
                 Attempt(
@@ -94,10 +102,10 @@ def arp_sweep(
                 verbose=0,
             )
         except PermissionError as exc:
-            attempts.append(_failed(label, Reason.PRIVILEGE_REQUIRED, str(exc), start))
+            attempts.append(_failed(label, Reason.PRIVILEGE_REQUIRED, str(exc), start, started))
             continue
         except OSError as exc:
-            attempts.append(_failed(label, Reason.UNREACHABLE, str(exc), start))
+            attempts.append(_failed(label, Reason.UNREACHABLE, str(exc), start, started))
             continue
         for _sent, reply in answered:
             ip = str(reply.psrc)
@@ -110,18 +118,20 @@ def arp_sweep(
                 target=label,
                 status=AttemptStatus.COMPLETED,
                 detail=f"{len(targets)} addresses asked, {len(answered)} answered",
+                started=started,
                 duration_s=round(time.monotonic() - start, 3),
             )
         )
     return list(hits.values()), attempts
 
 
-def _failed(label: str, reason: Reason, detail: str, start: float) -> Attempt:
+def _failed(label: str, reason: Reason, detail: str, start: float, started: datetime) -> Attempt:
     return Attempt(
         stage="discovery.arp",
         target=label,
         status=AttemptStatus.ERROR,
         reason=reason,
         detail=detail,
+        started=started,
         duration_s=round(time.monotonic() - start, 3),
     )

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from dataclasses import dataclass, field
 
-from scanners.arp import arp_sweep, attached_segments
+from scanners.arp import Segment, arp_sweep
+from scanners.context import ScanContext, Stopped
 from scanners.nmap_scan import NmapParseError, nmap_binary, parse_nmap_xml
 from scanners.scope import Scope, sort_ips
-from secposture.models import Attempt, AttemptStatus, Host, Reason
+from secposture.models import Attempt, AttemptStatus, Host, Reason, utcnow
 
-# ICMP echo plus TCP SYN/ACK to ports that Windows PCs, printers and gear usually answer on.
-PING_ARGS = ["-n", "-sn", "-PE", "-PP", "-PS21,22,23,80,443,445,3389,8080", "-PA80,443", "-T4"]
+# ICMP echo and timestamp, TCP SYN to ports that Windows PCs, printers and gear usually answer
+# on, and TCP ACK to the web ports (answered with a reset by hosts that drop SYNs).
+PING_ARGS = [
+    "-n", "-sn", "-PE", "-PP", "-PS21,22,23,80,443,445,3389,8080,9100", "-PA80,443", "-T4",
+]  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -35,46 +38,60 @@ class Discovery:
         return [self.hosts[ip] for ip in sort_ips(self.hosts)]
 
 
-def discover(scope: Scope, *, timeout_s: int = 600) -> Discovery:
-    """Find live hosts in scope. Every address touched is in ``scope``; nothing else."""
+def discover(scope: Scope, ctx: ScanContext, segments: list[Segment]) -> Discovery:
+    """Find live hosts in ``scope``. Every address touched is in it; nothing else."""
     found = Discovery()
-    segments = attached_segments() if os.geteuid() == 0 else []
-    hits, attempts = arp_sweep(scope, segments)
+    hits, attempts = arp_sweep(scope, segments if ctx.privileged else [])
     found.attempts += attempts
     for hit in hits:
         found.add(hit.ip, "arp", hit.mac, hit.vendor)
-    routed = scope.remainder(s.network for s in segments)
+    routed = scope.remainder(s.network for s in segments) if ctx.privileged else scope.networks
     if routed:
-        ping_sweep(scope, [str(n) for n in routed], found, timeout_s=timeout_s)
+        ping_sweep(scope, ctx, [str(n) for n in routed], found)
     return found
 
 
-def ping_sweep(scope: Scope, targets: list[str], found: Discovery, *, timeout_s: int) -> None:
+def ping_sweep(scope: Scope, ctx: ScanContext, targets: list[str], found: Discovery) -> None:
     """nmap host discovery (no port scan) of routed scope parts, exclusions passed to nmap."""
-    start = time.monotonic()
+    start, started = time.monotonic(), utcnow()
     label = ",".join(targets)
+    targets = [scope.require_network(t) for t in targets]  # OutOfScopeError: never sent
+
+    def error(reason: Reason, detail: str) -> None:
+        found.attempts.append(
+            Attempt(
+                stage="discovery.ping",
+                target=label,
+                status=AttemptStatus.ERROR,
+                reason=reason,
+                detail=detail,
+                started=started,
+                duration_s=round(time.monotonic() - start, 3),
+            )
+        )
+
     nmap = nmap_binary()
     if nmap is None:
-        found.attempts.append(_error(label, Reason.TOOL_MISSING, "nmap is not installed", start))
+        error(Reason.TOOL_MISSING, "nmap is not installed")
         return
-    argv = [nmap, "-oX", "-", *PING_ARGS]
-    if scope.excluded:
-        argv += ["--exclude", ",".join(str(n) for n in scope.excluded)]
-    argv += targets
+    argv = [nmap, "-oX", "-", *PING_ARGS, *scope.nmap_exclude(), *targets]
+    limit = ctx.limit(max(ctx.host_timeout_s, 600))
     try:
-        proc = subprocess.run(
-            argv, capture_output=True, text=True, errors="replace", timeout=timeout_s, check=False
-        )
+        proc = ctx.procs.run(argv, timeout_s=limit)
     except subprocess.TimeoutExpired:
-        found.attempts.append(_error(label, Reason.TIMEOUT, f"over {timeout_s}s", start))
+        error(Reason.TIMEOUT, f"over {limit:.0f} s")
+        return
+    except Stopped:
+        error(Reason.INTERRUPTED, "the sweep was stopped")
         return
     if proc.returncode != 0:
-        found.attempts.append(_error(label, Reason.BUG, proc.stderr.strip()[:500], start))
+        reason = Reason.PRIVILEGE_REQUIRED if "root privileges" in proc.stderr else Reason.BUG
+        error(reason, proc.stderr.strip()[:500])
         return
     try:
         hosts = parse_nmap_xml(proc.stdout)
     except NmapParseError as exc:
-        found.attempts.append(_error(label, Reason.PARSE_ERROR, str(exc), start))
+        error(Reason.PARSE_ERROR, str(exc))
         return
     up = 0
     for ip, data in hosts.items():
@@ -91,17 +108,7 @@ def ping_sweep(scope: Scope, targets: list[str], found: Discovery, *, timeout_s:
             target=label,
             status=AttemptStatus.COMPLETED,
             detail=f"{up} hosts up",
+            started=started,
             duration_s=round(time.monotonic() - start, 3),
         )
-    )
-
-
-def _error(label: str, reason: Reason, detail: str, start: float) -> Attempt:
-    return Attempt(
-        stage="discovery.ping",
-        target=label,
-        status=AttemptStatus.ERROR,
-        reason=reason,
-        detail=detail,
-        duration_s=round(time.monotonic() - start, 3),
     )

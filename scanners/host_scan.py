@@ -1,34 +1,52 @@
-"""Everything a sweep learns about one host, in phases that each cost what they must.
+"""Everything a sweep learns about hosts, in phases that each cost what they must.
 
-1. TCP port discovery (SYN scan, no version probes).
-2. In parallel: version detection and evidence scripts on the open TCP ports, and the UDP
-   ports with the SNMP default-community probe.
-3. Direct probes: telnet negotiation (instead of nmap's slow telnet version probes) and one
-   HTTP GET per cleartext web service (page title, authentication, login form).
+1. TCP port discovery (SYN scan, no version probes), many hosts per nmap process.
+2. Beside it, UDP ports with the SNMP default-community probe, and host names.
+3. Per host with open ports: version detection and evidence scripts on those ports only,
+   and direct probes (telnet negotiation instead of nmap's slow telnet version probes; one
+   HTTP GET per web service; TLS versions and certificate; Redis PING).
+4. Assembly: services, observations, device type and its reason, one attempt per stage.
 """
 
 from __future__ import annotations
 
-import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
+from scanners.context import ScanContext
+from scanners.device_type import guess_device_type
+from scanners.names import NameAnswer
 from scanners.nmap_scan import (
     PROFILES,
     NmapRun,
-    host_from_nmap,
+    ftp_refusals,
     open_ports,
+    os_guess,
     run_nmap,
+    services_from_nmap,
     tcp_detail_args,
     tcp_discovery_args,
     udp_args,
 )
-from scanners.probes import probe_http, probe_telnet
-from secposture.models import Attempt, AttemptStatus, Host, Observation, Reason, Service
+from scanners.probes import probe_http, probe_redis, probe_telnet, probe_tls
+from secposture.models import (
+    Attempt,
+    AttemptStatus,
+    Host,
+    Observation,
+    Reason,
+    Service,
+    utcnow,
+)
 
 TELNET_PORTS = frozenset({23, 2323})
 HTTP_NAMES = frozenset({"http", "http-alt", "http-proxy", "http-mgmt", "upnp"})
+TLS_NAMES = frozenset({"https", "https-alt", "ssl", "imaps", "pop3s", "smtps", "ldaps", "ftps"})
+# Without version detection (quick) TLS is recognised by its usual ports only.
+TLS_PORTS = frozenset({443, 465, 636, 993, 995, 8443, 9443})
+REDIS_PORTS = frozenset({6379})
+BATCH_SLACK_S = 60  # nmap stops itself at --host-timeout; the process limit is a backstop
 
 
 @dataclass(slots=True)
@@ -38,115 +56,200 @@ class HostScan:
     attempts: list[Attempt] = field(default_factory=list)
 
 
-def scan_host(
-    ip: str, profile: str, *, host_timeout_s: int = 300, base: Host | None = None
-) -> HostScan:
-    """Port, service and evidence scan of one host; failures become attempts."""
-    start = time.monotonic()
-    host = base or Host(ip=ip)
-    spec = PROFILES[profile]
-    privileged = os.geteuid() == 0
-    limit = host_timeout_s + 30  # nmap stops itself at --host-timeout; this is the backstop
+def port_discovery(ctx: ScanContext, ips: list[str]) -> NmapRun:
+    """Phase 1 over a batch of hosts: which TCP ports are open."""
+    args = tcp_discovery_args(
+        ctx.profile, privileged=ctx.privileged, host_timeout_s=ctx.host_timeout_s
+    )
+    args += [f"--min-hostgroup={len(ips)}"]  # one group: the batch ends within the host limit
+    return run_nmap(ctx, "ports.tcp", ips, args, timeout_s=ctx.host_timeout_s + BATCH_SLACK_S)
+
+
+def udp_scan(ctx: ScanContext, ips: list[str]) -> NmapRun | None:
+    """UDP ports of a batch (root only: nmap's UDP scan needs raw sockets)."""
+    spec = PROFILES[ctx.profile]
+    if not spec.udp_ports or not ctx.privileged:
+        return None
+    args = [
+        *udp_args(ctx.profile, host_timeout_s=ctx.host_timeout_s),
+        f"--min-hostgroup={len(ips)}",
+    ]
+    return run_nmap(ctx, "ports.udp", ips, args, timeout_s=ctx.host_timeout_s + BATCH_SLACK_S)
+
+
+def tcp_stage_attempt(run: NmapRun, ip: str, ports_probed: int) -> tuple[Attempt, bool]:
+    """The phase-1 attempt of one host, and whether its port states are known.
+
+    A host that answered no probe at all (every port filtered) has not been port-scanned in
+    any useful sense: its services are unknown, and saying "nothing open" would be a false pass.
+    """
+    attempt = run.attempts[ip]
+    data = run.host(ip)
+    if data is None:
+        return attempt, False
+    listed = data.get("tcp", {})
+    summary = data.get("extraports", {})
+    answered = sum(1 for p in listed.values() if p.get("state") in ("open", "closed"))
+    answered += summary.get("closed", 0)
+    if answered == 0:
+        return attempt.model_copy(
+            update={
+                "status": AttemptStatus.ERROR,
+                "reason": Reason.UNREACHABLE,
+                "detail": f"no reply on any of {ports_probed} TCP ports (all filtered): "
+                "a firewall drops everything, services unknown",
+            }
+        ), False
+    n_open = len(open_ports(data))
+    if n_open == 0 and summary.get("closed", 0) >= ports_probed:
+        detail = f"all {ports_probed} TCP ports closed (the host resets every connection)"
+    else:
+        detail = f"{n_open} of {ports_probed} TCP ports open"
+    return attempt.model_copy(update={"detail": detail}), True
+
+
+def _probe_attempt(stage: str, ip: str, start: float, started: Any, found: int) -> Attempt:
+    return Attempt(
+        stage=stage,
+        target=ip,
+        status=AttemptStatus.COMPLETED,
+        detail=f"{found} observations",
+        started=started,
+        duration_s=round(time.monotonic() - start, 3),
+    )
+
+
+def host_detail(ctx: ScanContext, host: Host, tcp_data: dict[str, Any]) -> HostScan:
+    """Phase 3 for one host whose open TCP ports are known."""
+    ip = ctx.scope.require(host.ip)
+    spec = PROFILES[ctx.profile]
     out = HostScan(host)
+    found = open_ports(tcp_data)
+    services: list[Service] = []
 
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"host-{ip}") as pool:
-        udp_future = (
-            pool.submit(
-                run_nmap,
-                "ports.udp",
-                ip,
-                udp_args(profile, host_timeout_s=host_timeout_s),
-                timeout_s=limit,
+    telnets = {p: probe_telnet(ip, p) for p in found if p in TELNET_PORTS}
+    direct = {p for p, probe in telnets.items() if probe is not None and probe.is_telnet}
+    for port in sorted(direct):
+        probe = telnets[port]
+        services.append(Service(port=port, name="telnet", extrainfo="negotiates telnet"))
+        out.observations.append(
+            Observation(
+                kind="telnet.banner",
+                ip=ip,
+                port=port,
+                proto="tcp",
+                source="probe:telnet",
+                data={"banner": probe.banner if probe else ""},
             )
-            if privileged and spec.udp_ports
-            else None
         )
-        tcp = run_nmap(
-            "ports.tcp",
-            ip,
-            tcp_discovery_args(profile, privileged=privileged, host_timeout_s=host_timeout_s),
-            timeout_s=limit,
-        )
-        out.attempts.append(tcp.attempt)
-        services: list[Service] = []
-        if tcp.data is not None:
-            found = open_ports(tcp.data)
-            telnets = {p: probe_telnet(ip, p) for p in found if p in TELNET_PORTS}
-            direct = {p for p, probe in telnets.items() if probe is not None and probe.is_telnet}
-            for port in sorted(direct):
-                probe = telnets[port]
-                services.append(Service(port=port, name="telnet", extrainfo="negotiates telnet"))
-                out.observations.append(
-                    Observation(
-                        kind="telnet.banner",
-                        ip=ip,
-                        port=port,
-                        proto="tcp",
-                        source="probe:telnet",
-                        data={"banner": probe.banner if probe else ""},
-                    )
-                )
-            rest = [p for p in found if p not in direct]
-            detail: NmapRun | None = None
-            if rest:
-                detail = run_nmap(
-                    "ports.tcp.detail",
-                    ip,
-                    tcp_detail_args(
-                        profile, rest, privileged=privileged, host_timeout_s=host_timeout_s
-                    ),
-                    timeout_s=limit,
-                )
-                out.attempts.append(detail.attempt)
-            if detail is not None and detail.data is not None:
-                scanned, observations = host_from_nmap(ip, detail.data, base=host)
-                services += scanned.services
-                out.observations += observations
-                host = scanned
-            elif rest:
-                # Versions unknown, but the ports are open: keep them, unnamed.
-                services += [Service(port=p) for p in rest]
-        udp = udp_future.result() if udp_future is not None else None
 
+    rest = [p for p in found if p not in direct]
+    scripted = spec.version_detection or any(p == 21 for p in rest)
+    if rest and scripted:
+        detail = run_nmap(
+            ctx,
+            "ports.tcp.detail",
+            [ip],
+            tcp_detail_args(
+                ctx.profile, rest, privileged=ctx.privileged, host_timeout_s=ctx.host_timeout_s
+            ),
+            timeout_s=ctx.host_timeout_s + BATCH_SLACK_S,
+        )
+        out.attempts.append(detail.attempts[ip])
+        data = detail.host(ip)
+        if data is not None:
+            named, observations = services_from_nmap(ip, data)
+            services += [s for s in named if s.proto == "tcp" and s.port in rest]
+            out.observations += observations + ftp_refusals(ip, named, observations)
+            guess = os_guess(data)
+            if guess is not None:
+                out.observations.append(guess)
+                out.host = out.host.model_copy(update={"os": guess.data["name"]})
+        else:
+            # Versions unknown, but the ports are open: keep them, named from phase 1.
+            services += _phase1_services(tcp_data, rest)
+    else:
+        services += _phase1_services(tcp_data, rest)
+
+    start, started = time.monotonic(), utcnow()
+    probed: list[Observation] = []
+    for svc in services:
+        if svc.proto != "tcp":
+            continue
+        tls = (
+            svc.tunnel == "ssl"
+            or svc.name in TLS_NAMES
+            or (not spec.version_detection and svc.port in TLS_PORTS)
+        )
+        if svc.name in HTTP_NAMES and not tls:
+            probed += probe_http(ip, svc.port)
+        elif tls:
+            probed += probe_tls(ip, svc.port)
+            if svc.name in ("https", "https-alt", "http") or svc.port in (443, 8443):
+                probed += probe_http(ip, svc.port, tls=True)
+        if svc.name == "redis" or (svc.port in REDIS_PORTS and not svc.name):
+            probed += probe_redis(ip, svc.port)
+    if probed or services:
+        out.observations += probed
+        out.attempts.append(_probe_attempt("probes", ip, start, started, len(probed)))
+    out.host = out.host.model_copy(update={"services": tuple(services)})
+    return out
+
+
+def _phase1_services(tcp_data: dict[str, Any], ports: list[int]) -> list[Service]:
+    tcp = tcp_data.get("tcp", {})
+    return [Service(port=p, name=str(tcp.get(p, {}).get("name") or "")) for p in ports]
+
+
+def assemble(
+    host: Host,
+    *,
+    tcp_known: bool,
+    detail: HostScan | None,
+    udp: NmapRun | None,
+    name: NameAnswer | None,
+    udp_ports: tuple[int, ...],
+) -> HostScan:
+    """Everything about one host in one record: services, names, device type and why."""
+    out = HostScan(host)
+    services: list[Service] = []
+    if detail is not None:
+        out.host = detail.host
+        services += [s for s in detail.host.services if s.proto == "tcp"]
+        out.observations += detail.observations
+        out.attempts += detail.attempts
+    udp_known = False
     if udp is not None:
-        out.attempts.append(udp.attempt)
-        if udp.data is not None:
-            scanned_udp, observations = host_from_nmap(ip, udp.data, base=host)
-            services += [s for s in scanned_udp.services if s.proto == "udp"]
+        out.attempts.append(udp.attempts[host.ip])
+        data = udp.host(host.ip)
+        if data is not None:
+            udp_known = True
+            named, observations = services_from_nmap(host.ip, data)
+            services += [s for s in named if s.proto == "udp"]
             out.observations += observations
-    elif spec.udp_ports:
+            netbios = next((o for o in observations if o.kind == "netbios.name"), None)
+            if name is None and netbios is not None and netbios.data.get("name"):
+                name = NameAnswer(host.ip, str(netbios.data["name"]), "netbios")
+    elif udp_ports:
         out.attempts.append(
             Attempt(
                 stage="ports.udp",
-                target=ip,
+                target=host.ip,
                 status=AttemptStatus.SKIPPED,
                 reason=Reason.PRIVILEGE_REQUIRED,
                 detail="UDP scans need root",
             )
         )
-
-    for svc in services:
-        if svc.proto == "tcp" and svc.name in HTTP_NAMES and svc.tunnel != "ssl":
-            out.observations += probe_http(ip, svc.port)
-        elif svc.proto == "tcp" and (svc.name == "https" or svc.tunnel == "ssl"):
-            out.observations += probe_http(ip, svc.port, tls=True)
-
-    udp_known = udp is not None and udp.data is not None
-    out.host = host.model_copy(
-        update={
-            "services": tuple(sorted(services, key=lambda s: (s.proto, s.port))),
-            "ports_scanned": tcp.data is not None,
-            "udp_scanned": spec.udp_ports if udp_known else (),
-        }
-    )
-    if tcp.data is not None:
-        out.attempts.append(
-            Attempt(
-                stage="ports",
-                target=ip,
-                status=AttemptStatus.COMPLETED,
-                detail=f"{len(out.host.open_services())} open",
-                duration_s=round(time.monotonic() - start, 3),
-            )
-        )
+    update: dict[str, Any] = {
+        "services": tuple(sorted(services, key=lambda s: (s.proto, s.port))),
+        "ports_scanned": tcp_known,
+        "udp_scanned": udp_ports if udp_known else (),
+    }
+    if name is not None and not out.host.hostname:
+        update |= {"hostname": name.name, "hostname_source": name.source}
+    elif out.host.hostname and not out.host.hostname_source:
+        update["hostname_source"] = "nmap"
+    out.host = out.host.model_copy(update=update)
+    kind, reason = guess_device_type(out.host, out.observations)
+    out.host = out.host.model_copy(update={"device_type": kind.value, "device_type_reason": reason})
     return out

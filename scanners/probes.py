@@ -1,9 +1,12 @@
-"""Direct probes where they beat nmap: telnet negotiation and reading an HTTP page.
+"""Direct probes where they beat nmap: telnet, HTTP pages, TLS versions/certificates, Redis.
 
 nmap's version detection spends ~45 s on a telnet port waiting out its probes
 (reference/lab.md), while the first bytes a telnet server sends (IAC option negotiation) say
-what it is at once; and nmap's http-title stops at the first '<' inside a title, so a title
-carrying markup reads as "no title" — exactly the hostile case a report must show.
+what it is at once; nmap's http-title stops at the first '<' inside a title, so a title
+carrying markup reads as "no title" — exactly the hostile case a report must show; and
+ssl-enum-ciphers tries every cipher suite (tens of seconds) when four handshakes tell which
+protocol versions a server accepts. Every probe sends only to an address its caller has
+checked against the sweep's scope.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ import http.client
 import re
 import socket
 import ssl
+import time
+import warnings
 from dataclasses import dataclass
+from datetime import UTC
 
 from secposture.models import Observation
 
@@ -43,41 +49,56 @@ def _strip_telnet(data: bytes) -> str:
     return out.decode("utf-8", errors="replace").strip()
 
 
-def probe_telnet(ip: str, port: int, *, timeout: float = 3.0) -> TelnetProbe | None:
-    """Read what the server says first; None when the port cannot be reached."""
+def _negotiates(data: bytes) -> bool:
+    return any(data[i] == IAC and data[i + 1] in NEGOTIATION for i in range(len(data) - 1))
+
+
+def probe_telnet(
+    ip: str, port: int, *, timeout: float = 3.0, quiet: float = 0.5
+) -> TelnetProbe | None:
+    """Read what the server says first; None when the port cannot be reached.
+
+    A telnet server opens with option negotiation and then waits for our answers, so once
+    negotiation has been seen a short quiet spell ends the read instead of the full timeout.
+    """
     try:
         with socket.create_connection((ip, port), timeout=timeout) as sock:
-            sock.settimeout(timeout)
             data = b""
+            end = time.monotonic() + timeout
             try:
-                while len(data) < 4096:
+                while len(data) < 4096 and time.monotonic() < end:
+                    wait = quiet if _negotiates(data) else end - time.monotonic()
+                    sock.settimeout(max(wait, 0.05))
                     chunk = sock.recv(4096)
                     if not chunk:
                         break
                     data += chunk
-                    text = _strip_telnet(data)
-                    if text.rstrip().endswith((":", ">", "#", "$")):
+                    if _strip_telnet(data).rstrip().endswith((":", ">", "#", "$")):
                         break  # a prompt: the server is waiting for us
             except TimeoutError:
                 pass
     except OSError:
         return None
-    negotiates = any(
-        data[i] == IAC and data[i + 1] in NEGOTIATION for i in range(len(data) - 1)
-    )
-    return TelnetProbe(is_telnet=negotiates, banner=_strip_telnet(data)[:500])
+    return TelnetProbe(is_telnet=_negotiates(data), banner=_strip_telnet(data)[:500])
 
 
-def probe_http(
-    ip: str, port: int, *, tls: bool = False, timeout: float = 5.0
-) -> list[Observation]:
+def _obs(ip: str, port: int, source: str, kind: str, **data: object) -> Observation:
+    return Observation(kind=kind, ip=ip, port=port, proto="tcp", source=source, data=dict(data))
+
+
+def _evidence_context() -> ssl.SSLContext:
+    """A client that accepts anything: evidence gathering, not trust (certs are judged apart)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def probe_http(ip: str, port: int, *, tls: bool = False, timeout: float = 5.0) -> list[Observation]:
     """GET / once; observations for the title, authentication and a login form."""
     conn: http.client.HTTPConnection
     if tls:
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE  # evidence gathering, not trust: certs are judged apart
-        conn = http.client.HTTPSConnection(ip, port, timeout=timeout, context=ctx)
+        conn = http.client.HTTPSConnection(ip, port, timeout=timeout, context=_evidence_context())
     else:
         conn = http.client.HTTPConnection(ip, port, timeout=timeout)
     try:
@@ -90,17 +111,15 @@ def probe_http(
     finally:
         conn.close()
 
-    def obs(kind: str, **data: object) -> Observation:
-        return Observation(
-            kind=kind, ip=ip, port=port, proto="tcp", source="probe:http", data=dict(data)
-        )
-
     match = TITLE.search(body)
     raw_title = match.group(1) if match else b""
     # Decode entities so '&lt;' shows as '<' in the report, which escapes it again.
     title = " ".join(html.unescape(raw_title.decode("utf-8", errors="replace")).split())
     out = [
-        obs(
+        _obs(
+            ip,
+            port,
+            "probe:http",
             "http.title",
             title=title[:1000],
             status=status,
@@ -111,6 +130,131 @@ def probe_http(
     ]
     auth = headers.get_all("WWW-Authenticate") or []
     if status == 401 and auth:
-        out.append(obs("http.auth", schemes="; ".join(a[:200] for a in auth)))
-    out.append(obs("http.login_form", present=bool(PASSWORD_INPUT.search(body))))
+        out.append(
+            _obs(ip, port, "probe:http", "http.auth", schemes="; ".join(a[:200] for a in auth))
+        )
+    out.append(
+        _obs(ip, port, "probe:http", "http.login_form", present=bool(PASSWORD_INPUT.search(body)))
+    )
     return out
+
+
+with warnings.catch_warnings():
+    # TLS 1.0/1.1 are deprecated names in Python's ssl module; offering them is the point here.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    TLS_VERSIONS: tuple[tuple[str, ssl.TLSVersion], ...] = (
+        ("TLSv1.0", ssl.TLSVersion.TLSv1),
+        ("TLSv1.1", ssl.TLSVersion.TLSv1_1),
+        ("TLSv1.2", ssl.TLSVersion.TLSv1_2),
+        ("TLSv1.3", ssl.TLSVersion.TLSv1_3),
+    )
+
+
+def _handshake(
+    ip: str, port: int, version: ssl.TLSVersion, timeout: float
+) -> tuple[bool, bytes | None, str]:
+    """One handshake offering only ``version``: (accepted, server certificate DER, cipher)."""
+    ctx = _evidence_context()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = version
+        ctx.maximum_version = version
+    # Security level 0: OpenSSL 3 otherwise refuses to even offer TLS 1.0/1.1 and old ciphers.
+    ctx.set_ciphers("ALL:@SECLEVEL=0")
+    try:
+        with (
+            socket.create_connection((ip, port), timeout=timeout) as raw,
+            ctx.wrap_socket(raw, server_hostname=None) as tls,
+        ):
+            cipher = tls.cipher()
+            return True, tls.getpeercert(binary_form=True), cipher[0] if cipher else ""
+    except (OSError, ssl.SSLError):
+        return False, None, ""
+
+
+def certificate_facts(der: bytes) -> dict[str, object]:
+    """Subject, issuer, validity and key of a DER certificate (no judgement of validity)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    cert = x509.load_der_x509_certificate(der)
+    key = cert.public_key()
+    bits = key.key_size if isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey) else None
+    signature = cert.signature_hash_algorithm
+    return {
+        "subject": cert.subject.rfc4514_string()[:500],
+        "issuer": cert.issuer.rfc4514_string()[:500],
+        "not_before": cert.not_valid_before_utc.astimezone(UTC).isoformat(),
+        "not_after": cert.not_valid_after_utc.astimezone(UTC).isoformat(),
+        "self_signed": cert.subject == cert.issuer,
+        "key_type": type(key).__name__.removeprefix("_").replace("PublicKey", "").lower(),
+        "key_bits": bits,
+        "signature_hash": signature.name if signature is not None else "",
+    }
+
+
+def probe_tls(ip: str, port: int, *, timeout: float = 4.0) -> list[Observation]:
+    """Which TLS versions the server accepts, and its certificate; [] when none answered."""
+    accepted: list[str] = []
+    ciphers: dict[str, str] = {}
+    der: bytes | None = None
+    for name, version in TLS_VERSIONS:
+        ok, cert, cipher = _handshake(ip, port, version, timeout)
+        if ok:
+            accepted.append(name)
+            ciphers[name] = cipher
+            der = cert or der
+    if not accepted:
+        return []
+    out = [
+        _obs(
+            ip,
+            port,
+            "probe:tls",
+            "tls.versions",
+            versions=accepted,
+            ciphers=ciphers,
+            offered=[name for name, _ in TLS_VERSIONS],
+        )
+    ]
+    if der is not None:
+        try:
+            facts = certificate_facts(der)
+        except ValueError as exc:  # a certificate cryptography cannot read
+            facts = {"error": str(exc)[:300]}
+        out.append(_obs(ip, port, "probe:tls", "tls.cert", **facts))
+    return out
+
+
+def probe_redis(ip: str, port: int, *, timeout: float = 3.0) -> list[Observation]:
+    """PING without credentials: '+PONG' means anyone on the LAN can run commands."""
+    try:
+        with socket.create_connection((ip, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            sock.sendall(b"*1\r\n$4\r\nPING\r\n")
+            reply = sock.recv(512).decode("utf-8", errors="replace")
+            version = ""
+            if reply.startswith("+PONG"):
+                sock.sendall(b"*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n")
+                info = b""
+                while b"redis_version" not in info and len(info) < 65536:
+                    chunk = sock.recv(4096)
+                    if not chunk:
+                        break
+                    info += chunk
+                found = re.search(rb"redis_version:([^\r\n]+)", info)
+                version = found.group(1).decode(errors="replace")[:50] if found else ""
+    except OSError:
+        return []
+    first = reply.splitlines()[0][:200] if reply else ""
+    return [
+        _obs(
+            ip,
+            port,
+            "probe:redis",
+            "redis.auth",
+            required=not first.startswith("+PONG"),
+            reply=first,
+            version=version,
+        )
+    ]

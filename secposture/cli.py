@@ -106,27 +106,30 @@ def sweep(
     scans; without root it falls back to TCP connect scans and says what it skipped.
     """
     from secposture.pipeline import run_job
+    from secposture.progress_text import SweepProgressText
 
     config = _load(config_path)
     lang = _lang()
+    progress_text = SweepProgressText(lang)
 
     def progress(event: str, data: dict[str, object]) -> None:
         if quiet or as_json:
             return
         if event == "start":
             click.echo(t("sweep.start", lang, agency=config.agency.id, **data), err=True)
-        elif event == "discovered":
-            click.echo(t("sweep.discovered", lang, **data), err=True)
-        elif event == "scanned":
-            click.echo(t("sweep.scanned", lang, **data), err=True)
+        elif (line := progress_text(event, data)) is not None:
+            click.echo(line, err=True)
 
     try:
         job = run_job(config, out_dir=out, lang=_ctx().explicit, progress=progress)
     except Exception as exc:
         from secposture.lab.netns import NetnsGuardError
+        from secposture.sweep import ScannerUnavailable
 
         if isinstance(exc, NetnsGuardError):
             fail(t("error.netns", lang, detail=str(exc)), exitcodes.ENVIRONMENT)
+        if isinstance(exc, ScannerUnavailable):
+            fail(t("scan.error.unavailable", lang, detail=str(exc)), exitcodes.ENVIRONMENT)
         if isinstance(exc, ConfigError):  # a questionnaire, waivers or framework file
             fail(t("error.config", lang, detail=str(exc)), exitcodes.USAGE)
         raise

@@ -131,6 +131,11 @@ class Host(Record):
     services: tuple[Service, ...] = ()
     ports_scanned: bool = False  # True only when the port scan of this host completed
     udp_scanned: tuple[int, ...] = ()  # UDP ports whose state is known from this sweep
+    # Added with issue #3; the defaults keep stored sweeps from before loading.
+    hostname_source: str | None = None  # "dns", "netbios", "mdns" or "nmap"
+    os: str | None = None  # nmap's best OS match (deep profile)
+    device_type: str | None = None  # router, switch, printer, camera, server, workstation, unknown
+    device_type_reason: str = ""  # the evidence the guess rests on
 
     def service(self, port: int, proto: str = "tcp") -> Service | None:
         return next((s for s in self.services if s.port == port and s.proto == proto), None)

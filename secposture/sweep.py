@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
-import traceback
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from scanners.discovery import discover
-from scanners.host_scan import HostScan, scan_host
-from scanners.scope import Scope
+from scanners.arp import attached_segments
+from scanners.context import ScanContext
+from scanners.nmap_scan import nmap_binary
+from scanners.runner import HostSweep
+from scanners.scope import Scope, ScopeError, sort_ips
 from secposture.config import AgencyConfig
-from secposture.models import (
-    Attempt,
-    AttemptStatus,
-    Host,
-    Observation,
-    Reason,
-    SweepResult,
-    utcnow,
-)
+from secposture.models import Attempt, AttemptStatus, Host, Observation, SweepResult, utcnow
 
 Progress = Callable[[str, dict[str, object]], None]
+SCOPE_CONCURRENCY = 4  # scopes discovered at once; their hosts share the scan pool
+
+
+class ScannerUnavailable(RuntimeError):
+    """The sweep cannot run on this machine (nmap missing, scope refused); one line for the user."""
 
 
 def _quiet(_event: str, _data: dict[str, object]) -> None:
@@ -41,70 +39,81 @@ def guard_namespace(config: AgencyConfig) -> None:
         require_inside(config.scan.netns)
 
 
+def eta_s(done: int, total: int, scanning_for: float, discovering: bool) -> float | None:
+    """Seconds left at the rate hosts have been finishing; None until one has (or while
+    scopes are still being discovered, when the total is not known yet)."""
+    if discovering or done == 0 or scanning_for <= 0:
+        return None
+    return round((total - done) * scanning_for / done, 1)
+
+
 def run_sweep(config: AgencyConfig, *, progress: Progress = _quiet) -> SweepResult:
     """Sweep the config's scopes minus exclusions; every failure becomes an attempt."""
     guard_namespace(config)
     scan = config.scan
-    scope = Scope(scan.scopes, scan.exclude)
+    if nmap_binary() is None:
+        raise ScannerUnavailable("nmap is not installed (Debian: apt-get install nmap)")
+    try:
+        scope = Scope(scan.scopes, scan.exclude, allow_public=scan.allow_public)
+    except ScopeError as exc:
+        raise ScannerUnavailable(str(exc)) from None
     started = utcnow()
     t0 = time.monotonic()
+    ctx = ScanContext(
+        scope=scope,
+        profile=scan.profile.value,
+        host_timeout_s=scan.host_timeout_s,
+        deadline=t0 + scan.sweep_timeout_s,
+        privileged=os.geteuid() == 0,
+    )
     progress("start", {"scopes": ", ".join(scan.scopes), "profile": scan.profile.value})
+    if not ctx.privileged:
+        progress("unprivileged", {})
 
-    found = discover(scope, timeout_s=min(scan.sweep_timeout_s, 1800))
-    hosts = found.ordered()
-    attempts: list[Attempt] = list(found.attempts)
-    progress("discovered", {"count": len(hosts)})
-
-    scanned: dict[str, Host] = {h.ip: h for h in hosts}
+    segments = attached_segments() if ctx.privileged else []
+    sweep = HostSweep(
+        ctx, scope, segments, concurrency=scan.concurrency, scope_concurrency=SCOPE_CONCURRENCY
+    )
+    hosts: dict[str, Host] = {}
+    order: list[str] = []
     observations: list[Observation] = []
-    deadline = t0 + scan.sweep_timeout_s
-    with ThreadPoolExecutor(max_workers=scan.concurrency, thread_name_prefix="scan") as pool:
-        pending: dict[Future[HostScan], Host] = {
-            pool.submit(
-                scan_host, h.ip, scan.profile.value, host_timeout_s=scan.host_timeout_s, base=h
-            ): h
-            for h in hosts
+    attempts: list[Attempt] = []
+    scopes_left = len(sweep.parts)
+    done = 0
+    first_host_at: float | None = None
+
+    def state(elapsed: float) -> dict[str, object]:
+        scanning_for = elapsed - (first_host_at - t0) if first_host_at is not None else 0.0
+        return {
+            "done": done,
+            "total": len(order),
+            "elapsed": round(elapsed, 1),
+            "eta": eta_s(done, len(order), scanning_for, scopes_left > 0),
+            "scopes_left": scopes_left,
         }
-        done_count = 0
-        while pending:
-            remaining = deadline - time.monotonic()
-            done, _ = wait(pending, timeout=max(remaining, 0), return_when=FIRST_COMPLETED)
-            if not done:
-                for fut, h in pending.items():
-                    fut.cancel()
-                    attempts.append(
-                        Attempt(
-                            stage="ports",
-                            target=h.ip,
-                            status=AttemptStatus.ERROR,
-                            reason=Reason.TIMEOUT,
-                            detail="sweep time limit reached",
-                        )
-                    )
-                break
-            for fut in done:
-                host = pending.pop(fut)
-                done_count += 1
-                try:
-                    result = fut.result()
-                except Exception as exc:  # a bug in our code must not lose the sweep
-                    attempts.append(
-                        Attempt(
-                            stage="ports",
-                            target=host.ip,
-                            status=AttemptStatus.ERROR,
-                            reason=Reason.BUG,
-                            detail=f"{exc!r}: {traceback.format_exc(limit=3)[-400:]}",
-                        )
-                    )
-                    continue
-                scanned[host.ip] = result.host
-                observations += result.observations
-                attempts += result.attempts
-                progress(
-                    "scanned",
-                    {"done": done_count, "total": len(hosts), "elapsed": time.monotonic() - t0},
-                )
+
+    for event in sweep.events():
+        elapsed = time.monotonic() - t0
+        if event.kind == "discovered":
+            scopes_left -= 1
+            attempts += event.attempts
+            for host in event.hosts:
+                hosts[host.ip] = host
+                order.append(host.ip)
+            if event.hosts and first_host_at is None:
+                first_host_at = time.monotonic()
+            progress(
+                "discovered",
+                {"scope": event.scope, "count": len(event.hosts), **state(elapsed)},
+            )
+        elif event.kind == "scanned" and event.scan is not None:
+            done += 1
+            hosts[event.scan.host.ip] = event.scan.host
+            observations += event.scan.observations
+            attempts += event.scan.attempts
+            progress("scanned", {"host": event.scan.host.ip, **state(elapsed)})
+        else:
+            progress("scanning", state(elapsed))
 
     complete = not any(a.status is AttemptStatus.ERROR for a in attempts)
     return SweepResult(
@@ -115,7 +124,7 @@ def run_sweep(config: AgencyConfig, *, progress: Progress = _quiet) -> SweepResu
         exclude=tuple(scan.exclude),
         started=started,
         finished=utcnow(),
-        hosts=tuple(scanned[h.ip] for h in hosts),
+        hosts=tuple(hosts[ip] for ip in sort_ips(order)),
         observations=tuple(observations),
         attempts=tuple(attempts),
         complete=complete,
