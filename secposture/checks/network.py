@@ -169,3 +169,8 @@ def http_admin_cleartext(host: Host, sweep: SweepResult) -> Iterator[Verdict]:
                 proto="tcp",
                 reason="cleartext HTTP found but its page could not be read",
             )
+
+
+# The evidence checks of the deeper scan (issue #3) live in their own module; importing it
+# here registers them wherever the network checks are registered.
+from secposture.checks import exposure  # noqa: E402, F401

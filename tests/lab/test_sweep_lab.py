@@ -33,6 +33,8 @@ EXPECTED_FAILS = {
     ("net.http_admin_cleartext", "10.77.0.30"),
     ("net.ftp_anonymous", "10.77.0.20"),
     ("net.snmp_default_community", "10.77.0.40"),
+    # fakenos (paramiko) offers SHA-1 key exchange, CBC/3DES and MD5 MACs (issue #3 check).
+    ("net.ssh_weak_algorithms", "10.77.0.50"),
 }
 
 
