@@ -32,7 +32,7 @@ SYSDESCR_RULES: tuple[tuple[re.Pattern[str], DeviceType], ...] = (
     (re.compile(r"camera|ipcam|network video|nvr|dvr|hikvision|dahua", re.I), DeviceType.CAMERA),
     (re.compile(r"switch|catalyst|c2960|c3560|c3750|c9[23]00|procurve|ex[234]\d{3}|"
                 r"\bsg\d{3}|tl-sg|crs\d{3}", re.I), DeviceType.SWITCH),
-    (re.compile(r"router|routeros|\bisr\d*|edgeos|draytek|fortigate|pfsense|openwrt|"
+    (re.compile(r"routeros|router|\bisr\d*|edgeos|draytek|fortigate|pfsense|openwrt|"
                 r"ios software|ios-xe|junos", re.I), DeviceType.ROUTER),
     (re.compile(r"windows.*server|server.*windows", re.I), DeviceType.SERVER),
     (re.compile(r"windows", re.I), DeviceType.WORKSTATION),

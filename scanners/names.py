@@ -151,9 +151,9 @@ def system_resolvers(path: Path = RESOLV_CONF) -> list[str]:
 def _exchange(
     sends: list[tuple[bytes, tuple[str, int]]],
     timeout: float,
-) -> list[tuple[bytes, str]]:
+) -> list[tuple[bytes, str, int]]:
     """Send every datagram from one socket; collect replies until ``timeout``."""
-    replies: list[tuple[bytes, str]] = []
+    replies: list[tuple[bytes, str, int]] = []
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.setblocking(False)
         for payload, addr in sends:
@@ -167,10 +167,10 @@ def _exchange(
             if not ready:
                 break
             try:
-                data, (src, _port) = sock.recvfrom(4096)
+                data, (src, port) = sock.recvfrom(4096)
             except OSError:
                 continue  # an ICMP error for an earlier datagram
-            replies.append((data, src))
+            replies.append((data, src, port))
     return replies
 
 
@@ -202,8 +202,8 @@ def resolve_names(
             sends.append((dns_query(txid, reverse_name(ip)), (ip, 5353)))
     found: dict[str, NameAnswer] = {}
     rank = {"dns": 0, "mdns": 1, "netbios": 2}
-    for data, src in _exchange(sends, timeout):
-        answer = _answer(data, src, ids, set(servers))
+    for data, src, port in _exchange(sends, timeout):
+        answer = _answer(data, src, port, ids, set(servers))
         if answer is None:
             continue
         known = found.get(answer.ip)
@@ -212,14 +212,18 @@ def resolve_names(
     return found
 
 
-def _answer(data: bytes, src: str, ids: dict[int, str], servers: set[str]) -> NameAnswer | None:
+def _answer(
+    data: bytes, src: str, port: int, ids: dict[int, str], servers: set[str]
+) -> NameAnswer | None:
+    """Which lookup a reply answers is told by where it came from: a resolver's port 53,
+    the host's own 137 (NetBIOS) or 5353 (mDNS)."""
     if len(data) < 12:
         return None
     txid = struct.unpack("!H", data[:2])[0]
     ip = ids.get(txid)
     if ip is None:
         return None
-    if src == ip:
+    if src == ip and port == 137:
         name = parse_nbstat(data)
         if name:
             return NameAnswer(ip, name, "netbios")
@@ -229,8 +233,8 @@ def _answer(data: bytes, src: str, ids: dict[int, str], servers: set[str]) -> Na
     name = parsed[2].rstrip(".")[:253]
     if not name:
         return None
-    if src in servers:
+    if src in servers and port == 53:
         return NameAnswer(ip, name, "dns")
-    if src == ip:
+    if src == ip and port == 5353:
         return NameAnswer(ip, name, "mdns")
     return None

@@ -230,3 +230,5 @@ from secposture.cli_report import COMMANDS as REPORT_COMMANDS  # noqa: E402
 
 for _command in REPORT_COMMANDS:  # report
     main.add_command(_command)
+
+import secposture.cli_import  # noqa: E402, F401 - adds `inventory import-nmap` (issue #3)
