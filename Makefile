@@ -7,9 +7,12 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 DEBS   := nmap tcpdump iproute2 openssh-server openssh-client vsftpd snmpd snmp socat \
-          inetutils-telnetd chromium fonts-dejavu-core python3-venv procps
+          inetutils-telnetd chromium fonts-dejavu-core python3-venv procps \
+          nftables samba xrdp tigervnc-standalone-server mariadb-server postgresql \
+          redis-server avahi-daemon
 # Commands whose presence says the Debian packages are in place.
-NEEDED := nmap tcpdump ip sshd vsftpd snmpd snmpget socat telnetd chromium
+NEEDED := nmap tcpdump ip sshd vsftpd snmpd snmpget socat telnetd chromium \
+          nft smbd xrdp Xtigervnc mariadbd pg_ctlcluster redis-server avahi-daemon
 
 .PHONY: demo test unit labtest lint bench deps venv clean
 

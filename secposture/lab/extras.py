@@ -38,7 +38,7 @@ MDNS_HOST_NAME = "nas-phong-ke-toan"
 # Programs per extra service (tests skip what this machine lacks, and say so).
 PROGRAMS: dict[str, tuple[str, ...]] = {
     "smb": ("smbd", "nmbd"),
-    "tls-expired": ("openssl",),
+    "tls-expired": (),
     "rdp": ("xrdp",),
     "vnc-noauth": ("Xtigervnc",),
     "mysql": ("mariadbd", "mariadb-install-db"),
@@ -63,10 +63,19 @@ PORTS: dict[str, tuple[int, ...]] = {
 }
 
 
+def program(name: str) -> str | None:
+    """A program's path; PostgreSQL's live in /usr/lib/postgresql/<version>/bin, off PATH."""
+    found = shutil.which(name)
+    if found is None:
+        versions = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+        found = str(versions[-1]) if versions else None
+    return found
+
+
 def missing_programs(services: Sequence[str]) -> list[str]:
     """Programs the given extra services need that this machine lacks."""
     needed = {p for s in services for p in PROGRAMS[s]}
-    return sorted(p for p in needed if shutil.which(p) is None)
+    return sorted(p for p in needed if program(p) is None)
 
 
 @dataclass(frozen=True)
@@ -537,7 +546,7 @@ def _postgres(state: LabState, host: ExtraHost) -> list[str]:
                 "-u",
                 "postgres",
                 "--",
-                "initdb",
+                str(program("initdb")),
                 "-D",
                 str(data),
                 "--auth=trust",
@@ -551,7 +560,7 @@ def _postgres(state: LabState, host: ExtraHost) -> list[str]:
         "-u",
         "postgres",
         "--",
-        "postgres",
+        str(program("postgres")),
         "-D",
         str(data),
         "-c",
