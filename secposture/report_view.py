@@ -21,6 +21,7 @@ from secposture.models import (
     Finding,
     Host,
     Observation,
+    Service,
     Severity,
     Status,
     SweepResult,
@@ -80,9 +81,21 @@ SHOWN_TEXT = {
     "sysname": "report.inventory.sysname",
     "sysdescr": "report.inventory.sysdescr",
 }
-# Device facts the config audit records that the report shows (never credentials).
-DEVICE_FACTS = ("hostname", "platform", "model", "version", "serial", "uptime")
+# Device facts the config audit records that the report shows (never credentials), as the
+# audit stores them: data {"name", "facts": {"hostname", "platform", "os": {"vendor", ...}}}.
+DEVICE_FACTS = ("hostname", "name", "platform", "vendor", "model", "version", "serial", "uptime")
+DEVICE_TYPES = ("router", "switch", "printer", "camera", "server", "workstation", "unknown")
 DEVICE_STATUS_RANK = {"active": 0, "missing": 1, "stale": 2}
+# A device's check results, what needs doing first.
+RESULT_ORDER = {
+    Status.FAIL: 0,
+    Status.PARTIAL: 1,
+    Status.NOT_ASSESSED: 2,
+    Status.WAIVED: 3,
+    Status.PASS: 4,
+    Status.NOT_APPLICABLE: 5,
+}
+NAME_SOURCES = {"dns": "DNS", "netbios": "NetBIOS", "mdns": "mDNS", "nmap": "nmap"}
 
 
 def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
@@ -595,12 +608,17 @@ def _device_audits(
         host = result.host(ip)
         name = _fact_text(facts.get(ip), "hostname") or (host.hostname if host else "") or ""
         drift, note, diff = _drift(configs.get(ip), context, ip, lang)
+        if (current := configs.get(ip)) is not None and current.data.get("truncated") is True:
+            note += " " + t("report.device.truncated", lang)
         audits.append(
             DeviceAudit(
                 ip=shown(ip, lang, MAX_NAME),
                 name=shown(name, lang, MAX_NAME),
                 facts=_device_facts(facts.get(ip), lang),
-                results=[row(f) for f in results.get(ip, [])],
+                results=[
+                    row(f)
+                    for f in sorted(results.get(ip, []), key=lambda f: RESULT_ORDER[f.status])
+                ],
                 drift=drift,
                 drift_note=note,
                 diff=diff,
@@ -610,10 +628,18 @@ def _device_audits(
 
 
 def _fact_text(observation: Observation | None, key: str) -> str:
+    """A fact from the audit's nested record (``facts``, ``facts.os``) or the top level."""
     if observation is None:
         return ""
-    value = observation.data.get(key)
-    return str(value) if isinstance(value, str | int | float) else ""
+    facts = observation.data.get("facts")
+    facts = facts if isinstance(facts, dict) else {}
+    os_info = facts.get("os")
+    os_info = os_info if isinstance(os_info, dict) else {}
+    for place in (facts, os_info, observation.data):
+        value = place.get(key)
+        if isinstance(value, str | int | float) and str(value).strip():
+            return str(value)
+    return ""
 
 
 def _device_facts(observation: Observation | None, lang: str) -> list[Fact]:
@@ -693,6 +719,32 @@ def _inventory(
     )
 
 
+def _host_texts(host: Host, observed: list[Fact], lang: str) -> list[Fact]:
+    """Where the name came from, the OS nmap matched, then what the host said of itself."""
+    facts = []
+    if host.hostname and host.hostname_source:
+        source = NAME_SOURCES.get(host.hostname_source, host.hostname_source)
+        facts.append(Fact(t("report.inventory.name_source", lang), source))
+    if host.os:
+        facts.append(Fact(t("report.inventory.os", lang), shown(host.os, lang, MAX_NAME)))
+    return facts + observed
+
+
+def _service_text(service: Service) -> str:
+    words = " ".join(p for p in (service.name, service.product, service.version) if p)
+    return f"{words} ({service.extrainfo})" if service.extrainfo else words
+
+
+def _device_type(host: Host, lang: str) -> str:
+    """``máy in (SNMP sysDescr: …)``: the scanner's guess with the evidence it rests on."""
+    kind = host.device_type
+    if not kind:
+        return ""
+    label = t(f"report.device_type.{kind}", lang) if kind in DEVICE_TYPES else kind
+    reason = f" ({host.device_type_reason})" if host.device_type_reason else ""
+    return shown(label + reason, lang, MAX_NAME)
+
+
 def _status_label(status: str, lang: str) -> str:
     return t(f"report.device_status.{status}", lang) if status in DEVICE_STATUS_RANK else status
 
@@ -712,23 +764,20 @@ def _host_row(
         ServiceRow(
             key=s.key,
             state="" if s.state == "open" else shown(s.state, lang),
-            description=shown(
-                " ".join(p for p in (s.name, s.product, s.version) if p), lang, MAX_NAME
-            ),
+            description=shown(_service_text(s), lang, MAX_NAME),
             texts=texts.get((host.ip, s.port), []),
         )
         for s in sorted(host.services, key=lambda s: (s.proto, s.port))
     ]
     status = record.status if record else "active"
-    device_type = getattr(host, "device_type", None)
     return HostRow(
         ip=shown(host.ip, lang, MAX_NAME),
         ip_sort=_ip_sort(host.ip),
         mac=shown(host.mac, lang, MAX_NAME),
         vendor=shown(host.vendor, lang, MAX_NAME),
         hostname=shown(host.hostname, lang, MAX_NAME),
-        texts=texts.get((host.ip, None), []),
-        device_type=shown(device_type, lang, MAX_NAME) if isinstance(device_type, str) else "",
+        texts=_host_texts(host, texts.get((host.ip, None), []), lang),
+        device_type=_device_type(host, lang),
         ports_scanned=host.ports_scanned,
         present=True,
         services=services,

@@ -64,6 +64,7 @@ PLACED = {
     "hostname": ROUTER_HOSTNAME,
     "ftp banner": FTP_BANNER,
     "ssh banner": SSH_BANNER,
+    "device type reason": SNMP_DESCR,
     "device hostname": DEVICE_HOSTNAME,
 }
 
@@ -121,8 +122,17 @@ def agency_config(tmp: Path, lang: str = "vi") -> AgencyConfig:
     return load_config(config_file(tmp, lang))
 
 
-def _svc(port: int, name: str, product: str = "", version: str = "", proto: str = "tcp") -> Service:
-    return Service(port=port, proto=proto, name=name, product=product, version=version)
+def _svc(
+    port: int,
+    name: str,
+    product: str = "",
+    version: str = "",
+    proto: str = "tcp",
+    extrainfo: str = "",
+) -> Service:
+    return Service(
+        port=port, proto=proto, name=name, product=product, version=version, extrainfo=extrainfo
+    )
 
 
 def _obs(
@@ -163,15 +173,21 @@ def week_sweep(week: int, started: datetime) -> SweepResult:
             mac="e4:8d:8c:00:00:01",
             vendor="Routerboard.com",
             hostname=ROUTER_HOSTNAME if last else "gw.hoabinh.local",
+            hostname_source="dns",
             services=tuple(router_services),
             ports_scanned=True,
             udp_scanned=(161,),
+            device_type="router",
+            device_type_reason=f"SNMP sysDescr: {SNMP_DESCR}" if last else "SNMP sysDescr",
         ),
         Host(
             ip="192.168.1.2",
             mac="00:1b:54:00:00:02",
             vendor="Cisco Systems, Inc",
-            services=(_svc(22, "ssh", "Cisco SSH", "1.25"),),
+            # nmap reads the product out of the banner: what the device sent is what shows
+            services=(_svc(22, "ssh", "Cisco SSH", "1.25", extrainfo=SSH_BANNER if last else ""),),
+            device_type="switch",
+            device_type_reason="MAC vendor Cisco with SSH only",
             ports_scanned=True,
             udp_scanned=(161,),
         ),
@@ -180,7 +196,10 @@ def week_sweep(week: int, started: datetime) -> SweepResult:
             mac="00:11:32:00:00:10",
             vendor="Synology Incorporated",
             hostname="nas-vanphong",
-            services=(_svc(21, "ftp", "vsftpd", "3.0.3"), _svc(445, "microsoft-ds", "Samba smbd")),
+            services=(
+                _svc(21, "ftp", "vsftpd", "3.0.3", extrainfo=FTP_BANNER if last else ""),
+                _svc(445, "microsoft-ds", "Samba smbd"),
+            ),
             ports_scanned=True,
             udp_scanned=(161,),
         ),
@@ -274,22 +293,38 @@ def week_sweep(week: int, started: datetime) -> SweepResult:
         _obs(
             "http.title", "192.168.1.40", 80, title="HP LaserJet Pro M404dn", status=200, tls=False
         ),
+        # As the config audit (scanners/devices.py) records a device it has read
         _obs(
             "device.facts",
             "192.168.1.2",
             22,
-            hostname=DEVICE_HOSTNAME if last else "core-sw",
-            platform="cisco_ios",
-            model="WS-C2960X-24TS-L",
-            version="15.2(7)E8",
-            serial="FOC2233X0AB",
+            name="core-sw",
+            facts={
+                "platform": "cisco_ios",
+                "dialect": "ios",
+                "hostname": DEVICE_HOSTNAME if last else "core-sw",
+                "os": {
+                    "vendor": "Cisco",
+                    "model": "WS-C2960X-24TS-L",
+                    "version": "15.2(7)E8",
+                    "serial": "FOC2233X0AB",
+                    "uptime": "12 weeks, 3 days",
+                },
+                "complete": True,
+                "lines_read": _config_text(week).count("\n"),
+            },
         ),
         _obs(
             "device.config",
             "192.168.1.2",
             22,
-            text=_config_text(week),
+            name="core-sw",
+            platform="cisco_ios",
+            hostname=DEVICE_HOSTNAME if last else "core-sw",
             sha256=f"{week // 2 + (week >= 5):064x}",
+            chars=len(_config_text(week)),
+            truncated=False,
+            text=_config_text(week),
         ),
     ]
     attempts = [

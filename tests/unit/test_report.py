@@ -46,7 +46,7 @@ from secposture.report import (
     render_html,
     write_outputs,
 )
-from secposture.report_view import DEVICE_FACTS
+from secposture.report_view import DEVICE_FACTS, DEVICE_TYPES
 from secposture.scoring import ItemStatus, Score, score_findings
 from secposture.selfassessment import AnswerValue
 
@@ -694,6 +694,7 @@ ENUM_FAMILIES: dict[str, Iterable[str]] = {
     "report.answer.": [m.value.replace("n/a", "na") for m in AnswerValue],
     "report.device_status.": [ACTIVE, MISSING, STALE],
     "report.device.": [key for key in DEVICE_FACTS if key != "hostname"],
+    "report.device_type.": list(DEVICE_TYPES),
 }
 
 
