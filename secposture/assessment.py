@@ -74,7 +74,21 @@ def assess(
     extra_findings: Iterable[Finding] = (),
 ) -> Assessment:
     """Findings for the sweep (host checks, ``extra_findings`` such as the inventory-wide
-    checks, self-assessment answers), waivers applied, and the posture for every framework.
+    checks, self-assessment answers), waivers applied, and the posture for every framework."""
+    findings = [*run_checks(sweep), *extra_findings]
+    return judge(findings, config, sweep_id=sweep.sweep_id, inputs=inputs, today=today)
+
+
+def judge(
+    findings: Iterable[Finding],
+    config: AgencyConfig,
+    *,
+    sweep_id: str,
+    inputs: AssessmentInputs | None = None,
+    today: date | None = None,
+) -> Assessment:
+    """Add the self-assessment answers to findings already made, apply the waivers, and score
+    every framework.
 
     ``today`` decides which answers are stale and which waivers have expired (default: the
     machine's local date, the date the agency's documents are dated in).
@@ -82,18 +96,16 @@ def assess(
     inputs = inputs if inputs is not None else load_inputs(config)
     today = today or date.today()
     answers = self_assessment_findings(inputs.questionnaire, config.agency.id, today)
-    findings, waiver_states = apply_waivers(
-        [*run_checks(sweep), *extra_findings, *answers], inputs.waivers, today
-    )
+    judged, waiver_states = apply_waivers([*findings, *answers], inputs.waivers, today)
     posture = evaluate_posture(
         inputs.frameworks.values(),
-        findings,
+        judged,
         agency_id=config.agency.id,
         level=config.agency.level.value,
         system_level=config.assessment.system_level,
-        sweep_id=sweep.sweep_id,
+        sweep_id=sweep_id,
         assessed_on=today,
         answers=answer_states(inputs.questionnaire, today),
         waivers=waiver_states,
     )
-    return Assessment(findings=findings, score=score_findings(findings), posture=posture)
+    return Assessment(findings=judged, score=score_findings(judged), posture=posture)

@@ -9,7 +9,7 @@ from typing import Any
 from factories import host, svc, sweep
 
 from secposture.config import AgencyConfig, parse_config
-from secposture.models import SweepResult
+from secposture.models import Finding, Severity, Status, SweepResult, Target
 
 TODAY = date(2026, 11, 28)
 AGENCY = "tn-xa-mau"
@@ -52,6 +52,28 @@ def two_host_sweep(**kw: Any) -> SweepResult:
     HTTP not applicable on both.
     """
     return sweep(host("10.77.0.5", svc(23, "telnet")), host("10.77.0.6"), **kw)
+
+
+def network_findings() -> list[Finding]:
+    """The two-host sweep's findings, written out by hand so that the hand-computed scores do not
+    move when other checks are added to the catalogue: telnet fail on .5 and pass on .6, SNMP
+    pass on both (all high, weight 6); FTP and HTTP not applicable on both."""
+
+    def finding(check: str, status: Status, ip: str, port: int | None = None,
+                proto: str | None = None) -> Finding:
+        return Finding(check_id=check, status=status, severity=Severity.HIGH,
+                       target=Target(ip=ip, port=port, proto=proto),
+                       evidence="telnet open on 23/tcp" if status is Status.FAIL else "")
+
+    na = Status.NOT_APPLICABLE
+    return [
+        finding("net.telnet_exposed", Status.FAIL, "10.77.0.5", 23, "tcp"),
+        finding("net.telnet_exposed", Status.PASS, "10.77.0.6"),
+        finding("net.snmp_default_community", Status.PASS, "10.77.0.5", 161, "udp"),
+        finding("net.snmp_default_community", Status.PASS, "10.77.0.6", 161, "udp"),
+        *(finding(check, na, ip) for check in ("net.ftp_anonymous", "net.http_admin_cleartext")
+          for ip in ("10.77.0.5", "10.77.0.6")),
+    ]
 
 
 # The answers the hand-computed tests use, as of TODAY.

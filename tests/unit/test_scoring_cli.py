@@ -25,7 +25,7 @@ from secposture.assessment import assess
 from secposture.checks import load_catalogue
 from secposture.cli import main
 from secposture.config import load_config
-from secposture.frameworks import SHIPPED
+from secposture.frameworks import SHIPPED, shipped_frameworks
 from secposture.models import Attempt, AttemptStatus, Reason, SweepResult
 
 
@@ -53,11 +53,12 @@ def test_checks_list_shows_every_check_of_the_catalogue() -> None:
 def test_frameworks_list_shows_the_catalogue_tree() -> None:
     result = invoke("frameworks", "list")
     assert result.exit_code == 0, result.output
-    for fid in SHIPPED:
-        assert f"\n{fid} 1.0.0 — " in f"\n{result.output}"
+    for fid, fw in shipped_frameworks().items():
+        assert f"\n{fid} {fw.info.version} — " in f"\n{result.output}"
     assert "legal" in result.output and "(national" in result.output
-    assert "4.6  Securely Manage Enterprise Assets and Software" in result.output
-    assert "→ net.telnet_exposed, net.http_admin_cleartext" in result.output
+    lines = result.output.splitlines()
+    safeguard = lines.index("    4.6  Securely Manage Enterprise Assets and Software")
+    assert lines[safeguard + 1].startswith("      → net.telnet_exposed, net.http_admin_cleartext")
     assert "(no check yet)" in result.output
 
 
@@ -72,13 +73,16 @@ def test_frameworks_list_json_is_the_data(tmp_path: Path) -> None:
 def test_frameworks_list_with_a_config_shows_the_province_file(tmp_path: Path) -> None:
     own = tmp_path / "province"
     shipped = (Path(__file__).parents[2] / "secposture/data/frameworks/cis-v8-ig1.toml")
-    write(own / "cis.toml", shipped.read_text("utf-8").replace(
-        'version = "1.0.0"', 'version = "1.1.0"'
-    ))
+    version = shipped_frameworks()["cis-v8-ig1"].info.version
+    # the province's own version, with its changelog entry (an array of tables may go last)
+    text = shipped.read_text("utf-8").replace(
+        f'version = "{version}"\ntitle_vi', 'version = "9.0.0"\ntitle_vi', 1
+    ) + '\n[[changelog]]\nversion = "9.0.0"\ndate = 2027-01-01\nchanges = "provincial"\n'
+    write(own / "cis.toml", text)
     path = config_file(tmp_path, assessment=f'[assessment]\nframeworks_dir = "{own}"\n')
     result = invoke("frameworks", "list", "-c", str(path))
     assert result.exit_code == 0, result.output
-    assert "cis-v8-ig1 1.1.0 — " in result.output
+    assert "cis-v8-ig1 9.0.0 — " in result.output
 
 
 def test_score_prints_every_framework_with_coverage(tmp_path: Path) -> None:
@@ -88,13 +92,23 @@ def test_score_prints_every_framework_with_coverage(tmp_path: Path) -> None:
                   f'[assessment]\nselfassessment = "{answers.name}"\n')
     result = invoke("score", "-c", str(path))
     assert result.exit_code == exitcodes.OK, result.output
+    # What the command prints is the posture the library computes for the stored sweep (the
+    # figures themselves are hand-checked in test_scoring_posture.py).
+    posture = assess(two_host_sweep(), load_config(path)).posture
+    gci, vn = posture.framework("gci"), posture.framework("vn-baseline")
+    assert gci.score is not None and gci.tier is not None
     assert "Re-scoring sweep s1" in result.output
-    assert "[gci 1.0.0, applied at: district]" in result.output
-    assert "Score 86.1/100 · coverage 61% · Tier 2: Advancing (tier cut-off not verified)" in (
-        result.output
-    )
+    assert f"[gci {gci.version}, applied at: district]" in result.output
+    assert (
+        f"Score {gci.score:.1f}/100 · coverage {gci.coverage:.0%} · "
+        f"Tier {gci.tier.rank}: {gci.tier.name_en} (tier cut-off not verified)"
+    ) in result.output
     assert "Legal" in result.output and "national, not scored for an agency" in result.output
-    assert "Conclusion: Does not meet — 3 groups meet, 3 do not, 14 not assessed" in result.output
+    counts = vn.sections_by_status
+    assert (
+        f"Conclusion: Does not meet — {counts['meets']} groups meet, "
+        f"{counts['does_not_meet']} do not, {counts['not_assessed']} not assessed"
+    ) in result.output
     assert "1 self-assessment answer(s) are older than 12 months" in result.output
 
 

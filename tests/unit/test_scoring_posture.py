@@ -1,8 +1,8 @@
 """Framework scores on hand-built inventories, against figures computed by hand (issue #6).
 
-The sweep (tests/assessment_factories.two_host_sweep) gives these network findings, each of
-severity high (weight 6): telnet 10.77.0.5 fail, telnet 10.77.0.6 pass, SNMP pass on both; FTP
-and HTTP not applicable. The answers (ANSWERS, as of 2026-11-28): incident response yes, system
+The network findings are written out by hand (tests/assessment_factories.network_findings), each
+of severity high (weight 6): telnet 10.77.0.5 fail, telnet 10.77.0.6 pass, SNMP pass on both; FTP
+and HTTP not applicable; every other mapped check has no finding. The answers (ANSWERS, as of 2026-11-28): incident response yes, system
 level no, backups partial, security officer yes but dated 2025-10-01 (stale), regulation yes,
 4-layer n/a, training yes, monitoring not answered.
 """
@@ -15,13 +15,13 @@ import pytest
 from assessment_factories import (
     TODAY,
     agency_config,
+    network_findings,
     questionnaire_text,
-    two_host_sweep,
     waiver_text,
     write,
 )
 
-from secposture.assessment import Assessment, assess
+from secposture.assessment import Assessment, judge
 from secposture.models import Status
 from secposture.scoring import Conclusion, ItemStatus, Posture, Unscored, posture_document
 
@@ -34,7 +34,7 @@ def run(tmp_path: Path, level: str = "district", waivers: str | None = None,
         extra["waivers"] = write(tmp_path / "waivers.toml", waivers)
     config = agency_config(tmp_path, level, selfassessment=answers, system_level=system_level,
                            **extra)
-    return assess(two_host_sweep(), config, today=TODAY)
+    return judge(network_findings(), config, sweep_id="s1", today=TODAY)
 
 
 def test_gci_district_hand_computed(tmp_path: Path) -> None:
@@ -168,22 +168,21 @@ def test_vn_baseline_level_3_switches_to_clause_5(tmp_path: Path) -> None:
 def test_cis_ig1_hand_computed(tmp_path: Path) -> None:
     cis = run(tmp_path).posture.framework("cis-v8-ig1")
     control4 = cis.section("4")
-    # 4.6: telnet fail/pass → 0.5 (HTTP n/a); 4.7: SNMP pass ×2 → 1; 4.1, 4.2 have no check
-    assert control4.percent == 75.0 and control4.coverage == 0.5
+    # 4.6: telnet fail/pass → 0.5 (HTTP n/a); 4.7: SNMP pass ×2 → 1; 4.1, 4.2 and 4.4 have
+    # no finding, so coverage is 2 of 5 safeguards
+    assert control4.percent == 75.0 and control4.coverage == 0.4
     assert cis.section("11").percent == 50.0  # backups "partial"
     assert cis.section("17").percent == 100.0
     assert cis.section("17").coverage == round(2 / 3, 3)  # 17.1 (officer) is stale
     # overall: mean of controls 4, 11, 14, 17 = (0.75 + 0.5 + 1 + 1) / 4
     assert cis.score == pytest.approx(81.25, abs=0.05)
-    assert cis.coverage == pytest.approx((0.5 + 1 + 1 + 2 / 3) / 8, abs=0.001)
+    assert cis.coverage == pytest.approx((0.4 + 1 + 1 + 2 / 3) / 8, abs=0.001)
     assert cis.provisional and cis.tier is None
 
 
 def test_nothing_seen_gives_no_score_not_a_pass(tmp_path: Path) -> None:
-    from factories import sweep
-
     config = agency_config(tmp_path)
-    result = assess(sweep(), config, today=TODAY)  # no host, no questionnaire
+    result = judge([], config, sweep_id="s0", today=TODAY)  # no finding, no questionnaire
     for fw in result.posture.frameworks:
         assert fw.score is None and fw.coverage == 0.0 and fw.tier is None
         assert not fw.provisional  # nothing to be provisional about: there is no score
