@@ -2,9 +2,9 @@
 
 The network findings are written out by hand (tests/assessment_factories.network_findings), each
 of severity high (weight 6): telnet 10.77.0.5 fail, telnet 10.77.0.6 pass, SNMP pass on both; FTP
-and HTTP not applicable; every other mapped check has no finding. The answers (ANSWERS, as of 2026-11-28): incident response yes, system
-level no, backups partial, security officer yes but dated 2025-10-01 (stale), regulation yes,
-4-layer n/a, training yes, monitoring not answered.
+and HTTP not applicable; every other mapped check has no finding. The answers (ANSWERS, as of
+2026-11-28): incident response yes, system level no, backups partial, security officer yes but
+dated 2025-10-01 (stale), regulation yes, 4-layer n/a, training yes, monitoring not answered.
 """
 
 from __future__ import annotations
