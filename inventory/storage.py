@@ -35,23 +35,37 @@ class StoreError(Exception):
     """The store cannot be opened or written; phrased for the user."""
 
 
-def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` atomically and durably."""
+def atomic_write_bytes(
+    path: Path, payload: bytes, *, durable: bool = True, sync_dir: bool = True
+) -> None:
+    """Write ``payload`` to ``path`` atomically: a reader sees the old file or the new one.
+
+    ``durable`` fsyncs the data before the rename and, with ``sync_dir``, the folder after it,
+    so the new file survives a power cut. A caller writing several files into one folder
+    passes ``sync_dir=False`` for all but the last (one folder fsync covers every rename);
+    output that can be written again, such as report pages, passes ``durable=False``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
+    if durable and sync_dir:
+        fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make the names created, renamed or removed in ``folder`` survive a power cut."""
+    dir_fd = os.open(folder, os.O_RDONLY)
     try:
-        os.fsync(dir_fd)  # make the rename itself survive a power cut
+        os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
 
@@ -74,6 +88,11 @@ def read_tables(path: Path) -> Tables | None:
         return None
     except OSError as exc:
         raise StoreError(f"{path}: cannot read the store ({exc.strerror})") from None
+    return decode_tables(raw, path)
+
+
+def decode_tables(raw: bytes, path: Path) -> Tables | None:
+    """The tables in a store file's bytes (``path`` names it in errors); None when empty."""
     if not raw.strip():
         return None
     try:
