@@ -6,9 +6,12 @@ File layout (itself canonical JSON, one line)::
      "payload": {...},
      "signature": {"alg": "ed25519", "public_key": "ed25519:…", "value": "<base64>"}}
 
-The signature covers the canonical bytes of ``payload`` (sorted keys, no spaces, UTF-8). The
-reader re-canonicalises the payload it parsed and verifies those bytes, so what is verified
-is exactly what is used. Nothing is validated as a model before the signature holds.
+The signature covers the canonical bytes of ``payload`` (sorted keys, no spaces, UTF-8), and
+what is verified is exactly what is used: in a file laid out as :func:`sign_payload` writes it,
+those bytes stand verbatim between ``"payload":`` and ``,"signature":``; the reader parses that
+slice, checks it is the canonical form of what it parsed (so no duplicate key, no second
+reading) and verifies the slice itself. Any other layout is parsed whole and its payload
+re-canonicalised for the check. Nothing is validated as a model before the signature holds.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
@@ -51,6 +55,11 @@ class BundleError(Exception):
         self.reason = reason
         self.detail = detail
         super().__init__(f"{reason.value}: {detail}")
+
+
+# The start of every file sign_payload writes, and the key that follows the payload.
+_HEAD = b'{"format":"' + FORMAT.encode("ascii") + b'","payload":'
+_SIGNATURE_KEY = b',"signature":'
 
 
 def canonical_json(value: Any) -> bytes:
@@ -95,6 +104,7 @@ class Envelope:
     """A parsed bundle file whose signature has not been checked yet."""
 
     payload: dict[str, Any]
+    signed: bytes  # the payload's canonical bytes: what the signature must cover
     public_key: str
     signature: bytes
     digest: str  # sha256 of the file's bytes
@@ -114,7 +124,7 @@ class Envelope:
         except ValueError as exc:
             raise BundleError(RejectReason.MALFORMED, f"signature.public_key: {exc}") from None
         try:
-            public.verify(self.signature, canonical_json(self.payload))
+            public.verify(self.signature, self.signed)
         except InvalidSignature:
             raise BundleError(
                 RejectReason.BAD_SIGNATURE,
@@ -134,8 +144,60 @@ def read_envelope(data: bytes, *, max_bytes: int) -> Envelope:
         raise BundleError(
             RejectReason.TOO_LARGE, f"{len(data)} bytes; the limit is {max_bytes} bytes"
         )
+    parts = _as_signed(data)
+    if parts is None:  # not as sign_payload writes it: parse it whole, for the exact reason
+        payload, signature = _parse_document(data)
+        signed = canonical_json(payload)
+    else:
+        signed, payload, signature = parts
+    public_key, raw_signature = _signature_fields(signature)
+    return Envelope(
+        payload=payload,
+        signed=signed,
+        public_key=public_key,
+        signature=raw_signature,
+        digest=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+    )
+
+
+def _as_signed(data: bytes) -> tuple[bytes, dict[str, Any], Any] | None:
+    """The payload's bytes, the payload and the signature of a file in sign_payload's exact
+    layout whose payload bytes are canonical; None for anything else.
+
+    This spares a second serialisation of a large payload (the bytes to verify are already
+    in the file) and a parse through a Python-level duplicate-key hook: the canonical check
+    rules duplicates out, since serialising what was parsed writes each key once."""
+    cut = data.rfind(_SIGNATURE_KEY)
+    if not data.startswith(_HEAD) or cut < 0:
+        return None
+    signed = data[len(_HEAD) : cut]
+    tail = data[cut + len(_SIGNATURE_KEY) :].removesuffix(b"\n")
+    if not tail.endswith(b"}"):
+        return None
     try:
-        document = json.loads(
+        payload = orjson.loads(signed)
+        signature = _parse_json(tail[:-1])
+    except (orjson.JSONDecodeError, BundleError):
+        return None
+    if not isinstance(payload, dict) or not _is_canonical(payload, signed):
+        return None
+    return signed, payload, signature
+
+
+def _is_canonical(value: dict[str, Any], text: bytes) -> bool:
+    try:
+        if orjson.dumps(value, option=orjson.OPT_SORT_KEYS) == text:
+            return True
+    except orjson.JSONEncodeError:
+        pass
+    # orjson writes some floats differently (1e-05 as 0.00001); canonical_json is the rule.
+    return canonical_json(value) == text
+
+
+def _parse_json(data: bytes) -> Any:
+    try:
+        return json.loads(
             data.decode("utf-8"),
             object_pairs_hook=_no_duplicate_keys,
             parse_constant=_no_constants,
@@ -148,6 +210,11 @@ def read_envelope(data: bytes, *, max_bytes: int) -> Envelope:
         ) from None
     except RecursionError:
         raise BundleError(RejectReason.MALFORMED, "JSON nested too deeply") from None
+
+
+def _parse_document(data: bytes) -> tuple[dict[str, Any], Any]:
+    """The payload and signature of a bundle file in any JSON layout."""
+    document = _parse_json(data)
     if not isinstance(document, dict) or "payload" not in document:
         raise BundleError(RejectReason.MALFORMED, "not a secposture bundle (no payload)")
     if document.get("format") != FORMAT:
@@ -158,12 +225,16 @@ def read_envelope(data: bytes, *, max_bytes: int) -> Envelope:
     extra = set(document) - {"format", "payload", "signature"}
     if extra:
         raise BundleError(RejectReason.MALFORMED, f"unknown fields {sorted(extra)}")
-    signature = document.get("signature")
-    if not signature:
-        raise BundleError(RejectReason.UNSIGNED, "the bundle carries no signature")
     payload = document["payload"]
     if not isinstance(payload, dict):
         raise BundleError(RejectReason.MALFORMED, "payload is not an object")
+    return payload, document.get("signature")
+
+
+def _signature_fields(signature: Any) -> tuple[str, bytes]:
+    """The public key and the 64 raw signature bytes of the ``signature`` object."""
+    if not signature:
+        raise BundleError(RejectReason.UNSIGNED, "the bundle carries no signature")
     if not isinstance(signature, dict) or signature.get("alg") != ALGORITHM:
         raise BundleError(RejectReason.MALFORMED, f"signature.alg must be {ALGORITHM!r}")
     public_key, value = signature.get("public_key"), signature.get("value")
@@ -175,13 +246,7 @@ def read_envelope(data: bytes, *, max_bytes: int) -> Envelope:
         raise BundleError(RejectReason.MALFORMED, "signature.value is not base64") from None
     if len(raw_signature) != 64:
         raise BundleError(RejectReason.MALFORMED, "signature.value is not 64 bytes")
-    return Envelope(
-        payload=payload,
-        public_key=public_key,
-        signature=raw_signature,
-        digest=hashlib.sha256(data).hexdigest(),
-        size=len(data),
-    )
+    return public_key, raw_signature
 
 
 def open_bundle(data: bytes, *, max_bytes: int) -> tuple[Envelope, BundlePayload]:

@@ -132,6 +132,38 @@ def test_signed_by_another_key_is_a_bad_signature(exported: tuple[Path, bytes]) 
     assert err.value.reason is RejectReason.BAD_SIGNATURE
 
 
+def test_a_bundle_in_another_json_layout_verifies_to_the_same_content(
+    exported: tuple[Path, bytes],
+) -> None:
+    # The reader verifies the payload's bytes where they stand when the file is laid out as
+    # sign_payload writes it; any other layout is re-canonicalised first.
+    _, data = exported
+    _, payload = open_bundle(data, max_bytes=LIMIT)
+    doc = json.loads(data)
+    indented = json.dumps(doc, indent=2).encode()
+    escaped = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()  # \u escapes
+    assert escaped.startswith(data[:40]) and escaped != data  # same head, other payload bytes
+    for relaid in (indented, escaped):
+        assert open_bundle(relaid, max_bytes=LIMIT)[1] == payload
+
+
+def test_a_duplicate_key_is_refused_even_in_the_bytes_the_signature_covers(
+    exported: tuple[Path, bytes], tmp_path: Path
+) -> None:
+    # Given payload bytes with a key twice, signed as they are by the agency's own key
+    _, data = exported
+    doc = json.loads(data)
+    key = load_private_key(f"file:{tmp_path / 'keys' / 'agency.key'}")
+    signed = b'{"generator":"other",' + canonical_json(doc["payload"])[1:]
+    signature = {**doc["signature"], "value": base64.b64encode(key.sign(signed)).decode()}
+    forged = (b'{"format":"secposture-bundle/1","payload":' + signed + b',"signature":'
+              + canonical_json(signature) + b"}\n")
+    # Then it is refused: two readers could take different values for that key
+    with pytest.raises(BundleError, match="'generator' appears twice") as err:
+        open_bundle(forged, max_bytes=LIMIT)
+    assert err.value.reason is RejectReason.MALFORMED
+
+
 def test_key_file_is_owner_only_never_replaced_and_refused_when_others_can_read(
     tmp_path: Path,
 ) -> None:
