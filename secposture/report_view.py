@@ -227,7 +227,10 @@ class DeviceAudit:
     ip: str
     name: str
     facts: list[Fact]
-    results: list[Row]
+    results: list[Row]  # what could be judged, fails first
+    # What could not, folded by reason: a device the audit could not log into has every
+    # check not assessed for the same reason, which a reader wants once, not fourteen times.
+    unassessed: list[Fact]  # label: "14 mục kiểm tra", value: the reason
     drift: str  # changed | unchanged | first | hash_only | no_config
     drift_note: str
     diff: list[DiffLine]
@@ -451,8 +454,14 @@ def _trend(context: ReportContext, lang: str) -> tuple[TrendChart | None, str]:
     points = trend_points(context.history)
     if len(points) < 2:
         return None, t("report.trend.first", lang)
+    labels = [short_day(p.started, lang) for p in points]
+    if len(set(labels)) < len(labels):  # several sweeps a day: the hour tells them apart
+        labels = [
+            f"{day} {format_time(p.started, lang)[11:16]}"
+            for day, p in zip(labels, points, strict=True)
+        ]
     chart = trend_chart(
-        [TrendInput(short_day(p.started, lang), p.score, p.coverage) for p in points],
+        [TrendInput(label, p.score, p.coverage) for label, p in zip(labels, points, strict=True)],
         ["—" if p.score is None else number(p.score, lang) for p in points],
     )
     return chart, t("report.trend.caption", lang, count=len(points))
@@ -604,7 +613,9 @@ def _device_audits(
         if f.check_id in device_checks:
             results.setdefault(f.target.ip, []).append(f)
     audits = []
-    for ip in sorted(set(facts) | set(configs) | set(results), key=ip_key):
+    # Devices whose configuration was read come first; then those the audit could not read.
+    found = set(facts) | set(configs)
+    for ip in sorted(found | set(results), key=lambda ip: (ip not in found, ip_key(ip))):
         host = result.host(ip)
         name = _fact_text(facts.get(ip), "hostname") or (host.hostname if host else "") or ""
         drift, note, diff = _drift(configs.get(ip), context, ip, lang)
@@ -618,13 +629,26 @@ def _device_audits(
                 results=[
                     row(f)
                     for f in sorted(results.get(ip, []), key=lambda f: RESULT_ORDER[f.status])
+                    if f.status is not Status.NOT_ASSESSED
                 ],
+                unassessed=_unassessed(results.get(ip, []), lang),
                 drift=drift,
                 drift_note=note,
                 diff=diff,
             )
         )
     return audits
+
+
+def _unassessed(findings: list[Finding], lang: str) -> list[Fact]:
+    by_reason: dict[str, int] = {}
+    for f in findings:
+        if f.status is Status.NOT_ASSESSED:
+            by_reason[f.reason] = by_reason.get(f.reason, 0) + 1
+    return [
+        Fact(t("report.devices.unassessed", lang, count=count), shown(reason, lang))
+        for reason, count in by_reason.items()
+    ]
 
 
 def _fact_text(observation: Observation | None, key: str) -> str:

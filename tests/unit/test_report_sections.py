@@ -23,13 +23,14 @@ from report_samples import (
 )
 from test_report import Page, agency_config, hostile_findings, hostile_sweep
 
+from secposture.checks.catalogue import load_catalogue
 from secposture.cli import main
 from secposture.models import Finding, Observation, Severity, Status, Target
 from secposture.report import render_html, write_outputs
 from secposture.report_charts import PillarInput, TrendInput, pillar_chart, trend_chart
-from secposture.report_context import ReportContext, config_diff
+from secposture.report_context import ReportContext, SweepPoint, config_diff
 from secposture.report_fixes import score_gains, top_fixes
-from secposture.report_text import format_day
+from secposture.report_text import format_day, number
 from secposture.scoring import score_findings
 
 
@@ -120,12 +121,19 @@ def test_fixes_are_ranked_by_gain_and_skip_what_is_outside_the_score() -> None:
     assert top_fixes([]) == []
 
 
-def test_the_summary_lists_five_fixes_with_their_points(page: Page) -> None:
+def test_the_summary_lists_five_fixes_with_their_points(agency: StoredAgency, page: Page) -> None:
     summary = page.section("summary")
+    fixes = top_fixes(agency.assessment.findings)
 
     assert "Năm việc nâng điểm nhiều nhất" in summary
-    assert summary.count("+5,9 điểm") == 3
-    assert "Dịch vụ Telnet (không mã hóa) đang mở Cao 1 đối tượng" in summary
+    assert len(fixes) == 5
+    catalogue = load_catalogue()
+    for fix in fixes:
+        gain = number(fix.gain, "vi")
+        assert f"+{gain} điểm {catalogue[fix.check_id].title_vi}" in summary
+    first = fixes[0]
+    label = {"critical": "Nghiêm trọng", "high": "Cao", "medium": "Trung bình"}[first.severity]
+    assert f"{catalogue[first.check_id].title_vi} {label} {first.targets} đối tượng" in summary
 
 
 # --- summary: index, pillars, trend --------------------------------------------------------
@@ -455,3 +463,27 @@ def test_report_pdf_without_chromium_exits_4_and_keeps_the_html(
     last = run.output.strip().splitlines()[-1]
     assert last.startswith("Cannot print the PDF: chromium is not installed")
     assert (out / "report.html").exists() and not (out / "report.pdf").exists()
+
+
+def test_sweeps_on_the_same_day_are_told_apart_by_their_hour(tmp_path: Path) -> None:
+    # Given two sweeps on one day (a re-sweep after a fix), 02:00 and 09:30 UTC
+    findings = hostile_findings()
+    history = tuple(
+        SweepPoint(f"s{i}", datetime(2026, 11, 28, hour, minute, tzinfo=UTC), score, 0.8, True)
+        for i, (hour, minute, score) in enumerate(((2, 0, 40.0), (9, 30, 60.0)))
+    )
+
+    page = Page(
+        render_html(
+            hostile_sweep(),
+            findings,
+            score_findings(findings),
+            agency_config(tmp_path),
+            "vi",
+            context=ReportContext(history=history),
+        )
+    )
+
+    # Then each is dated with its Vietnam-time hour, not twice "28/11"
+    summary = page.section("summary")
+    assert "28/11 09:00" in summary and "28/11 16:30" in summary
