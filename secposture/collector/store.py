@@ -1,17 +1,27 @@
 """The collector's store: every accepted bundle file as it arrived, and an index of them.
 
-The bundle files under ``bundles/<agency>/<sweep>.bundle`` are the truth: each is the exact
-signed bytes the agency sent. ``index.json`` (TinyDB, crash-safe storage, one writer at a
-time) holds one summary row per bundle so that dedup, "latest per agency" and the province
-report do not re-read every file; it is rebuilt from the files when it is missing or damaged,
-so losing it loses nothing.
+Layout, one folder per agency::
+
+    bundles/<agency>/<sweep>.bundle   the exact signed bytes the agency sent: the truth
+    bundles/<agency>/index.json       one summary row per bundle of that agency (TinyDB,
+                                      crash-safe storage, one writer at a time)
+
+The index spares dedup, "latest per agency" and the province report from re-reading every
+file. It is kept per agency so that storing a bundle rewrites that agency's few rows rather
+than the whole province's (a single province-wide index made ingest quadratic), and so that
+the bundle file, its index and the one folder fsync after both renames sit together. An
+agency's index is rebuilt from its folder's files whenever it is missing, damaged or does not
+account for exactly the files beside it (a crash between the two writes), so losing it loses
+nothing. A process keeps the indexes it has read, checked against the file's identity.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
 import logging
+import os
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,25 +30,26 @@ from typing import Any
 
 from inventory.storage import (
     StoreError,
-    Tables,
     atomic_write_bytes,
+    decode_tables,
     encode_tables,
+    fsync_dir,
     locked,
-    read_tables,
 )
 from secposture.bundle.envelope import BundleError, Envelope, RejectReason, read_envelope
-from secposture.bundle.export import bundle_name
+from secposture.bundle.export import SUFFIX, bundle_name
 from secposture.bundle.model import BundlePayload
 from secposture.collector.hierarchy import Hierarchy, Unit
 from secposture.models import Status, utcnow
 
 log = logging.getLogger("secposture.collector")
 
-INDEX = "index.json"
+INDEX = "index.json"  # in each agency's folder
 BUNDLES = "bundles"
-FAILED = frozenset({Status.FAIL.value, Status.PARTIAL.value})
-ASSESSED = FAILED | {Status.PASS.value}
+FAILED = frozenset({Status.FAIL, Status.PARTIAL})
+ASSESSED = FAILED | {Status.PASS}
 PILLAR_FRAMEWORK = "gci"
+Row = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +80,9 @@ def summary_row(payload: BundlePayload, digest: str, size: int, received: str) -
     checked: Counter[str] = Counter()
     severity: dict[str, str] = {}
     for f in payload.findings:
-        if f.status.value in ASSESSED:
+        if f.status in ASSESSED:
             checked[f.check_id] += 1
-        if f.status.value in FAILED:
+        if f.status in FAILED:
             failed[f.check_id] += 1
             severity[f.check_id] = f.severity.value
     sweep = payload.sweep
@@ -116,7 +127,8 @@ class CollectorStore:
         self.root = root
         self.hierarchy = hierarchy
         self.max_bytes = max_bytes
-        self.index_path = root / INDEX
+        self._indexes: dict[str, AgencyIndex] = {}  # by agency, see _cached
+        self._indexes_lock = threading.Lock()
 
     # -- accepting -------------------------------------------------------------------------
     def ingest(self, data: bytes, *, source: str) -> IngestOutcome:
@@ -158,14 +170,10 @@ class CollectorStore:
 
     def _store(self, data: bytes, envelope: Envelope, payload: BundlePayload) -> IngestOutcome:
         agency, sweep_id = payload.agency.id, payload.sweep.sweep_id
-        path = self.root / BUNDLES / agency / bundle_name(sweep_id)
-        with locked(self.index_path):
-            index = self._index_locked()
-            rows = index["bundles"]
-            same = next(
-                (r for r in rows.values() if r["agency"] == agency and r["sweep_id"] == sweep_id),
-                None,
-            )
+        folder = self._folder(agency)
+        with locked(folder / INDEX):
+            index = self._index_locked(agency)
+            same = next((r for r in index.rows if r["sweep_id"] == sweep_id), None)
             if same is not None:
                 if same["digest"] == envelope.digest:
                     raise BundleError(
@@ -176,35 +184,48 @@ class CollectorStore:
                     f"{sweep_id} of {agency} is already stored with other content",
                 )
             row = summary_row(payload, envelope.digest, envelope.size, utcnow().isoformat())
-            newest = max((r["started"] for r in rows.values() if r["agency"] == agency),
-                         default="")
-            # The file first, then the index: a crash between them leaves a file the next
-            # rebuild picks up, never an index row without its file.
-            atomic_write_bytes(path, data)
-            rows[str(max((int(k) for k in rows), default=0) + 1)] = row
-            atomic_write_bytes(self.index_path, encode_tables(index))
+            newest = max((r["started"] for r in index.rows), default="")
+            # Under the lock no writer is between its temporary file and the rename, so a
+            # temporary file here is one a killed writer left.
+            for orphan in folder.glob(".*.tmp"):
+                with contextlib.suppress(FileNotFoundError):
+                    orphan.unlink()
+            # The file first, then the index, then one fsync of the folder for both renames:
+            # a crash in between leaves a file its index does not list, which the next read
+            # notices and indexes; never an index row without its file.
+            atomic_write_bytes(folder / bundle_name(sweep_id), data, sync_dir=False)
+            self._write_index(agency, (*index.rows, row), index.unindexed)
         latest = row["started"] > newest
         return IngestOutcome(True, None, "stored" if latest else "stored (older than the "
                              "latest sweep already held, which stays the latest)",
                              agency, sweep_id, latest)
 
-    # -- reading ---------------------------------------------------------------------------
-    def rows(self) -> list[dict[str, Any]]:
-        """Every stored bundle's summary row, oldest sweep first (index rebuilt if lost)."""
-        index = self._read_index()
-        if index is None:
-            with locked(self.index_path):
-                index = self._index_locked()
-        return sorted(index["bundles"].values(), key=lambda r: (r["started"], r["agency"]))
+    def _folder(self, agency: str) -> Path:
+        folder = self.root / BUNDLES / agency
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+            fsync_dir(folder.parent)  # the new folder's name must outlive a power cut too
+        return folder
 
-    def latest_rows(self) -> dict[str, dict[str, Any]]:
+    # -- reading ---------------------------------------------------------------------------
+    def rows(self) -> list[Row]:
+        """Every stored bundle's summary row, oldest sweep first (indexes rebuilt if lost)."""
+        try:
+            with os.scandir(self.root / BUNDLES) as entries:
+                agencies = sorted(e.name for e in entries if e.is_dir())
+        except FileNotFoundError:
+            return []
+        rows = [row for agency in agencies for row in self._index(agency).rows]
+        return sorted(rows, key=lambda r: (r["started"], r["agency"]))
+
+    def latest_rows(self) -> dict[str, Row]:
         """The newest stored sweep of each agency, by agency id."""
-        latest: dict[str, dict[str, Any]] = {}
+        latest: dict[str, Row] = {}
         for row in self.rows():  # oldest first, so the last one wins
             latest[row["agency"]] = row
         return latest
 
-    def payload(self, row: dict[str, Any]) -> BundlePayload:
+    def payload(self, row: Row) -> BundlePayload:
         """The content of a stored bundle whose digest still matches its index row.
 
         The file was verified against the registry when it came in and the index holds its
@@ -216,43 +237,122 @@ class CollectorStore:
             raise BundleError(
                 RejectReason.BAD_SIGNATURE, f"{row['file']} changed since it was stored"
             )
-        return BundlePayload.model_validate(json.loads(data)["payload"])
+        return BundlePayload.model_validate(read_envelope(data, max_bytes=len(data)).payload)
 
-    # -- the index -------------------------------------------------------------------------
-    def _read_index(self) -> Tables | None:
-        """The index, or None when it is missing or damaged (and must be rebuilt)."""
-        try:
-            index = read_tables(self.index_path)
-        except StoreError as exc:
-            log.warning("index unreadable (%s); rebuilding it from the bundle files", exc)
-            return None
-        return index if index is not None and "bundles" in index else None
-
-    def _index_locked(self) -> Tables:
-        index = self._read_index()
+    # -- the per-agency indexes ------------------------------------------------------------
+    def _index(self, agency: str) -> AgencyIndex:
+        """An agency's index for reading: the cached one while its file is unchanged, else
+        read from disk, else rebuilt under the lock."""
+        index = self._cached(agency) or self._read_index(agency)
         if index is None:
-            index = {"bundles": self._rebuild()}
-            atomic_write_bytes(self.index_path, encode_tables(index))
+            with locked(self.root / BUNDLES / agency / INDEX):
+                index = self._index_locked(agency)
         return index
 
-    def _rebuild(self) -> dict[str, Any]:
-        """Index rows from the bundle files, each verified again against the registry."""
-        rows: dict[str, Any] = {}
-        for path in sorted((self.root / BUNDLES).glob(f"*/*{bundle_name('')}")):
+    def _index_locked(self, agency: str) -> AgencyIndex:
+        index = self._cached(agency) or self._read_index(agency)
+        if index is None:
+            rows, unindexed = self._rebuild(agency)
+            index = self._write_index(agency, rows, unindexed)
+        return index
+
+    def _cached(self, agency: str) -> AgencyIndex | None:
+        index = self._indexes.get(agency)
+        if index is None:
+            return None
+        try:
+            stamp = _stamp(os.stat(self.root / BUNDLES / agency / INDEX))
+        except FileNotFoundError:
+            return None
+        return index if index.stamp == stamp else None
+
+    def _read_index(self, agency: str) -> AgencyIndex | None:
+        """The agency's index from disk, or None when it is missing, damaged, or does not
+        account for exactly the bundle files in its folder (it must then be rebuilt)."""
+        folder = self.root / BUNDLES / agency
+        path = folder / INDEX
+        stamp = None
+        try:
+            with open(path, "rb") as fh:  # the stamp of the very bytes read
+                stamp = _stamp(os.fstat(fh.fileno()))
+                index = decode_tables(fh.read(), path)
+        except FileNotFoundError:
+            index = None
+        except (OSError, StoreError) as exc:
+            log.warning("%s: %s", path, exc)
+            return None
+        try:
+            files = {n for n in os.listdir(folder) if n.endswith(SUFFIX) and n[0] != "."}
+        except FileNotFoundError:
+            files = set()
+        if index is None:
+            return AgencyIndex(None, (), ()) if not files else None
+        try:
+            rows = tuple(index["bundles"].values())
+            unindexed = tuple(index.get("unindexed", {}).values())
+            listed = {r["file"].rsplit("/", 1)[-1] for r in rows} | {u["file"] for u in unindexed}
+        except (AttributeError, KeyError, TypeError):
+            log.warning("%s: not an index of bundles", path)
+            return None
+        if listed != files:  # mid-write (the caller retries under the lock) or a crash
+            return None
+        return self._keep(agency, AgencyIndex(stamp, rows, unindexed))
+
+    def _write_index(
+        self, agency: str, rows: tuple[Row, ...], unindexed: tuple[Row, ...]
+    ) -> AgencyIndex:
+        path = self.root / BUNDLES / agency / INDEX
+        tables = {
+            "bundles": {str(n): row for n, row in enumerate(rows, start=1)},
+            "unindexed": {str(n): item for n, item in enumerate(unindexed, start=1)},
+        }
+        atomic_write_bytes(path, encode_tables(tables))
+        return self._keep(agency, AgencyIndex(_stamp(os.stat(path)), rows, unindexed))
+
+    def _keep(self, agency: str, index: AgencyIndex) -> AgencyIndex:
+        with self._indexes_lock:
+            self._indexes[agency] = index
+        return index
+
+    def _rebuild(self, agency: str) -> tuple[tuple[Row, ...], tuple[Row, ...]]:
+        """Index rows from an agency's bundle files, each verified again against the
+        registry; the files that fail are listed as unindexed, with the reason."""
+        log.warning("the index of %s is missing, damaged or does not list every bundle file "
+                    "beside it: rebuilding it from those files", agency)
+        rows: list[Row] = []
+        unindexed: list[Row] = []
+        for path in sorted((self.root / BUNDLES / agency).glob(f"*{SUFFIX}")):
+            if path.name.startswith("."):
+                continue
             try:
                 data = path.read_bytes()
                 envelope = read_envelope(data, max_bytes=self.max_bytes)
                 unit = self._signer(envelope)
                 payload = envelope.verify()
-                if payload.agency.id != unit.id or path.parent.name != unit.id:
-                    raise BundleError(RejectReason.KEY_MISMATCH, f"not signed by {unit.id}")
+                if payload.agency.id != unit.id or agency != unit.id:
+                    raise BundleError(RejectReason.KEY_MISMATCH, f"not signed by {agency}")
+                if bundle_name(payload.sweep.sweep_id) != path.name:
+                    raise BundleError(RejectReason.MALFORMED, "named after another sweep")
             except (BundleError, OSError) as exc:
                 log.warning("not indexed: %s: %s", path, exc)
+                unindexed.append({"file": path.name, "reason": str(exc)})
                 continue
             received = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
-            rows[str(len(rows) + 1)] = summary_row(
-                payload, envelope.digest, envelope.size, received
-            )
-        log.info("index rebuilt from %d bundle files", len(rows))
-        return rows
+            rows.append(summary_row(payload, envelope.digest, envelope.size, received))
+        log.info("index of %s rebuilt from %d bundle files", agency, len(rows))
+        return tuple(rows), tuple(unindexed)
 
+
+@dataclass(frozen=True, slots=True)
+class AgencyIndex:
+    """One agency's index as this process last read or wrote it."""
+
+    stamp: tuple[int, int, int] | None  # inode, size, mtime of the file it came from
+    rows: tuple[Row, ...]
+    unindexed: tuple[Row, ...]  # bundle files that failed verification at a rebuild
+
+
+def _stamp(st: os.stat_result) -> tuple[int, int, int]:
+    # The index is only ever replaced by rename (a new inode) and only grows between
+    # rebuilds, so another process's write changes at least one of these.
+    return (st.st_ino, st.st_size, st.st_mtime_ns)

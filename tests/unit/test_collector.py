@@ -206,7 +206,7 @@ def test_agent_keeps_its_bundle_while_the_collector_is_down_and_delivers_it_late
     assert sorted(result.delivered) == waiting and result.done
     assert not list(outbox.glob("*.bundle"))
     assert sorted(p.name for p in (outbox / SENT).glob("*.bundle")) == waiting
-    stored = sorted(p.name for p in (province.store_root / "bundles" / AGENCY).iterdir())
+    stored = sorted(p.name for p in (province.store_root / "bundles" / AGENCY).glob("*.bundle"))
     assert stored == waiting
 
 
@@ -243,7 +243,7 @@ def test_losing_or_damaging_the_index_loses_nothing(province: Province) -> None:
     for data in province.bundles:
         assert store.ingest(data, source="test").accepted
     key = [(r["agency"], r["sweep_id"], r["digest"], r["score"]) for r in store.rows()]
-    index = province.store_root / "index.json"
+    index = province.store_root / "bundles" / AGENCY / "index.json"  # the agency's index
     index.unlink()
     assert [(r["agency"], r["sweep_id"], r["digest"], r["score"]) for r in store.rows()] == key
     index.write_bytes(b'{"bundles": {"1": {"agen')  # torn by a crash

@@ -9,15 +9,13 @@ Run as a script, this file is the child: ``python test_store_crash.py STORE PREF
 
 from __future__ import annotations
 
-import os
 import random
 import signal
-import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
+from kill_helpers import kill_at_random
 from tinydb import TinyDB
 
 from inventory.storage import AtomicJSONStorage
@@ -56,23 +54,10 @@ def child(store_path: str, prefix: str) -> None:
 
 def run_round(store_path: Path, prefix: str, rng: random.Random) -> list[str]:
     """Start a child, kill it at a random time after it is ready; return what it reported."""
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
-    proc = subprocess.Popen(
-        [sys.executable, __file__, str(store_path), prefix],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert proc.stdout is not None
-    ready = proc.stdout.readline().strip()
-    if ready == "ready":
-        time.sleep(rng.uniform(0.0, 0.4))
-        proc.send_signal(signal.SIGKILL)
-    out, err = proc.communicate()
+    killed = kill_at_random(__file__, [str(store_path), prefix], rng, 0.4)
     # The child must have been killed by us, not have failed on its own.
-    assert ready == "ready" and proc.returncode == -signal.SIGKILL, (proc.returncode, err)
-    return out.split()
+    assert killed.ready and killed.returncode == -signal.SIGKILL, (killed.returncode, killed.err)
+    return killed.out.split()
 
 
 def test_sigkill_at_random_points_never_loses_a_committed_sweep(tmp_path: Path) -> None:
