@@ -41,6 +41,17 @@ class Discovery:
 def discover(scope: Scope, ctx: ScanContext, segments: list[Segment]) -> Discovery:
     """Find live hosts in ``scope``. Every address touched is in it; nothing else."""
     found = Discovery()
+    if not ctx.privileged:
+        found.attempts.append(
+            Attempt(
+                stage="discovery.arp",
+                target=", ".join(map(str, scope.networks)),
+                status=AttemptStatus.SKIPPED,
+                reason=Reason.PRIVILEGE_REQUIRED,
+                detail="ARP needs root (or CAP_NET_RAW): nmap's unprivileged discovery (TCP "
+                "connect) is used instead and misses hosts that answer only ARP",
+            )
+        )
     hits, attempts = arp_sweep(scope, segments if ctx.privileged else [])
     found.attempts += attempts
     for hit in hits:
