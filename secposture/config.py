@@ -228,6 +228,56 @@ class BundleSection(_Section):
         return value
 
 
+class DeviceSection(_Section):
+    """A switch or router whose configuration is read over SSH (``[[devices]]``).
+
+    Credentials by reference only: ``password = "env:NAME"`` or ``"file:PATH"`` (a file only
+    its owner can read); a literal password is refused when the config is loaded.
+    """
+
+    address: str
+    platform: str  # netmiko device_type: cisco_ios, arista_eos, huawei_vrp, hp_comware
+    username: Annotated[str, Field(min_length=1)]
+    password: str
+    secret: str | None = None  # the enable secret, where the platform has one
+    name: str = ""
+    port: Annotated[int, Field(ge=1, le=65535)] = 22
+    # Connect, SSH banner and login each get this long; a command's answer gets read_timeout_s
+    # (a large configuration on a slow switch takes a while).
+    timeout_s: Annotated[int, Field(ge=1, le=300)] = 15
+    read_timeout_s: Annotated[int, Field(ge=5, le=1800)] = 120
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        try:
+            return str(ipaddress.ip_address(value.strip()))
+        except ValueError:
+            raise ValueError(f"'{value}' is not an IP address") from None
+
+    @field_validator("platform")
+    @classmethod
+    def _platform(cls, value: str) -> str:
+        from scanners.device_platforms import supported
+
+        if value not in supported():
+            raise ValueError(f"'{value}' is not supported; use one of {', '.join(supported())}")
+        return value
+
+    @field_validator("password", "secret")
+    @classmethod
+    def _reference(cls, value: str | None) -> str | None:
+        from secposture.secrets import check_reference
+
+        return None if value is None else check_reference(value)
+
+    @property
+    def username_is_reference(self) -> bool:
+        from secposture.secrets import is_reference
+
+        return is_reference(self.username)
+
+
 # Day names only: cron counts 0 as Sunday but APScheduler's day_of_week (and its from_crontab)
 # counts 0 as Monday, so a number here would sweep on the wrong day without anyone noticing.
 _DAY = r"(mon|tue|wed|thu|fri|sat|sun)"
@@ -321,7 +371,18 @@ class AgencyConfig(_Section):
     assets: AssetsSection | None = None  # no register: the asset checks are not_assessed
     bundle: BundleSection | None = None
     schedule: ScheduleSection = Field(default_factory=ScheduleSection)
+    devices: list[DeviceSection] = Field(default_factory=list)  # read over SSH (issue #4)
     source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("devices")
+    @classmethod
+    def _one_entry_per_device(cls, devices: list[DeviceSection]) -> list[DeviceSection]:
+        seen: set[str] = set()
+        for device in devices:
+            if device.address in seen:
+                raise ValueError(f"{device.address} is listed twice")
+            seen.add(device.address)
+        return devices
 
 
 def _key(loc: tuple[int | str, ...]) -> str:
@@ -349,6 +410,12 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
     key = data.get("bundle", {}).get("key")
     if isinstance(key, str) and key.startswith("file:") and not Path(key[5:]).is_absolute():
         data["bundle"]["key"] = f"file:{base / key[5:]}"
+    devices = data.get("devices")
+    for device in devices if isinstance(devices, list) else ():
+        for field in ("username", "password", "secret"):
+            ref = device.get(field) if isinstance(device, dict) else None
+            if isinstance(ref, str) and ref.startswith("file:") and not Path(ref[5:]).is_absolute():
+                device[field] = f"file:{base / ref[5:]}"
 
 
 def parse_config(data: dict[str, Any], source: Path | None = None) -> AgencyConfig:

@@ -1,0 +1,91 @@
+"""What each supported network-device platform needs: commands, privilege, how it says "no".
+
+Names are netmiko ``device_type`` values. Two configuration dialects cover them: IOS-style
+(Cisco IOS, Arista EOS) and VRP-style (Huawei VRP and HP/H3C Comware, which grew from it).
+Pure data, no netmiko import, so the config loader can validate against it cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Dialect(StrEnum):
+    IOS = "ios"
+    VRP = "vrp"
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    name: str  # netmiko device_type
+    vendor: str
+    dialect: Dialect
+    version_command: str
+    config_command: str
+    # IOS-style devices show the running-config only in privileged (enable) mode.
+    needs_enable: bool
+    # Output that means the device did not understand the command: the platform is wrong.
+    rejections: tuple[str, ...]
+
+
+_IOS_REJECTIONS = ("% Invalid input detected", "% Unknown command", "% Incomplete command")
+_VRP_REJECTIONS = (
+    "Error: Unrecognized command",
+    "% Unrecognized command",
+    "Error: Wrong parameter",
+    "% Wrong parameter",
+)
+
+PLATFORMS: dict[str, Platform] = {
+    p.name: p
+    for p in (
+        Platform(
+            "cisco_ios",
+            "Cisco",
+            Dialect.IOS,
+            "show version",
+            "show running-config",
+            True,
+            _IOS_REJECTIONS,
+        ),
+        Platform(
+            "arista_eos",
+            "Arista",
+            Dialect.IOS,
+            "show version",
+            "show running-config",
+            True,
+            _IOS_REJECTIONS,
+        ),
+        Platform(
+            "huawei_vrp",
+            "Huawei",
+            Dialect.VRP,
+            "display version",
+            "display current-configuration",
+            False,
+            _VRP_REJECTIONS,
+        ),
+        Platform(
+            "hp_comware",
+            "HP/H3C",
+            Dialect.VRP,
+            "display version",
+            "display current-configuration",
+            False,
+            _VRP_REJECTIONS,
+        ),
+    )
+}
+
+
+def supported() -> list[str]:
+    """The platform names a ``[[devices]]`` entry may use."""
+    return sorted(PLATFORMS)
+
+
+def rejected(platform: Platform, output: str) -> bool:
+    """True when ``output`` is the device refusing a command rather than answering it."""
+    head = output.lstrip()[:300]
+    return any(marker in head for marker in platform.rejections)
