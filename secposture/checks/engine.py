@@ -11,6 +11,7 @@ from secposture.models import Finding, Host, Severity, Status, SweepResult, Targ
 
 if TYPE_CHECKING:
     from inventory.facts import InventoryFacts
+    from secposture.devices.facts import DeviceFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +56,15 @@ def registered() -> dict[str, HostEvaluator]:
 
 
 def run_checks(sweep: SweepResult) -> list[Finding]:
-    """Evaluate every registered host check on every host of the sweep."""
+    """Evaluate every registered host check on every host, and every device check on every
+    network device, of the sweep."""
     catalogue = load_catalogue()
     findings: list[Finding] = []
     for check_id, func in sorted(registered().items()):
         meta = catalogue[check_id]
         for host in sweep.hosts:
             findings.extend(_findings(check_id, meta.severity, host.ip, func(host, sweep)))
-    return findings
+    return findings + run_device_checks(sweep)
 
 
 def _findings(
@@ -104,4 +106,43 @@ def run_inventory_checks(facts: InventoryFacts) -> list[Finding]:
         severity = catalogue[check_id].severity
         for ip, verdict in func(facts):
             findings.extend(_findings(check_id, severity, ip, [verdict]))
+    return findings
+
+
+# Checks over a network device's configuration (issue #4) see its facts, not a host: a device
+# is a target whether or not discovery saw it, and one whose configuration could not be read
+# gets not_assessed with the reason, never a pass.
+DeviceEvaluator = Callable[["DeviceFacts", SweepResult], Iterable[Verdict]]
+_DEVICE_REGISTRY: dict[str, DeviceEvaluator] = {}
+
+
+def device_evaluator(check_id: str) -> Callable[[DeviceEvaluator], DeviceEvaluator]:
+    """Register a network-device evaluator for a catalogue id."""
+    return _register_in(_DEVICE_REGISTRY, check_id)
+
+
+def registered_device() -> dict[str, DeviceEvaluator]:
+    import secposture.checks.device  # noqa: F401 - fills the registry
+
+    return dict(_DEVICE_REGISTRY)
+
+
+def run_device_checks(sweep: SweepResult) -> list[Finding]:
+    """Every device check on every device the config audit read, tried or was told about."""
+    from secposture.checks.device import device_targets
+
+    targets = device_targets(sweep)
+    if not targets:
+        return []
+    catalogue = load_catalogue()
+    findings: list[Finding] = []
+    for check_id, func in sorted(registered_device().items()):
+        severity = catalogue[check_id].severity
+        for ip, target in sorted(targets.items()):
+            verdicts = (
+                [Verdict(Status.NOT_ASSESSED, reason=target)]
+                if isinstance(target, str)
+                else func(target, sweep)
+            )
+            findings.extend(_findings(check_id, severity, ip, verdicts))
     return findings
