@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from scanners.arp import attached_segments
 from scanners.context import ScanContext
+from scanners.devices import audit_devices, plan_devices
 from scanners.nmap_scan import nmap_binary
 from scanners.runner import HostSweep
 from scanners.scope import Scope, ScopeError, sort_ips
@@ -50,6 +51,8 @@ def eta_s(done: int, total: int, scanning_for: float, discovering: bool) -> floa
 def run_sweep(config: AgencyConfig, *, progress: Progress = _quiet) -> SweepResult:
     """Sweep the config's scopes minus exclusions; every failure becomes an attempt."""
     guard_namespace(config)
+    # Device credentials are read before anything is sent: a bad reference costs no sweep.
+    devices = plan_devices(config)
     scan = config.scan
     if nmap_binary() is None:
         raise ScannerUnavailable("nmap is not installed (Debian: apt-get install nmap)")
@@ -114,6 +117,20 @@ def run_sweep(config: AgencyConfig, *, progress: Progress = _quiet) -> SweepResu
             progress("scanned", {"host": event.scan.host.ip, **state(elapsed)})
         else:
             progress("scanning", state(elapsed))
+
+    # --- network-device configuration audit (issue #4) --------------------------------
+    # After the port scan, so that an unlisted host that looks like a switch is named.
+    audit = audit_devices(
+        devices,
+        [hosts[ip] for ip in order],
+        observations,
+        scope=scope,
+        deadline=ctx.deadline,
+        progress=progress,
+    )
+    observations += audit.observations
+    attempts += audit.attempts
+    # --- end of the device audit --------------------------------------------------------
 
     complete = not any(a.status is AttemptStatus.ERROR for a in attempts)
     return SweepResult(
