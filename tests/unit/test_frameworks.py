@@ -87,6 +87,14 @@ def test_every_self_assessment_check_counts_in_gci() -> None:
     assert questions <= mapped
 
 
+def test_every_check_counts_in_some_framework() -> None:
+    # A check no framework maps moves no score: map a new check in secposture/data/frameworks/
+    # (at least gci's standards-implementation indicator) when adding it to the catalogue.
+    mapped = {c for fw in shipped_frameworks().values() for r in fw.requirements for c in r.checks}
+    unmapped = sorted(set(load_catalogue()) - mapped)
+    assert unmapped == [], f"checks no framework maps: {unmapped}"
+
+
 def test_gci_weights_sum_as_documented() -> None:
     gci = shipped_frameworks()["gci"]
     assert gci.info.method is Method.POINTS and gci.info.max_score == 100
