@@ -487,3 +487,38 @@ def test_sweeps_on_the_same_day_are_told_apart_by_their_hour(tmp_path: Path) -> 
     # Then each is dated with its Vietnam-time hour, not twice "28/11"
     summary = page.section("summary")
     assert "28/11 09:00" in summary and "28/11 16:30" in summary
+
+
+def test_a_device_not_read_says_once_why_its_checks_are_not_assessed(tmp_path: Path) -> None:
+    # Given a switch whose configuration was read (one check failed) and a router that the
+    # audit could not log into (every device check not assessed, for one reason)
+    why = "no_credentials: no credentials configured; classified as a router"
+    findings = [
+        Finding(check_id="dev.no_ntp", status=Status.NOT_ASSESSED, severity=Severity.LOW,
+                target=Target(ip="10.0.0.1"), reason=why),
+        Finding(check_id="dev.vty_telnet", status=Status.NOT_ASSESSED, severity=Severity.HIGH,
+                target=Target(ip="10.0.0.1"), reason=why),
+        Finding(check_id="dev.no_ntp", status=Status.PASS, severity=Severity.LOW,
+                target=Target(ip="10.0.0.9"), evidence="sw: ntp server 10.0.0.1"),
+        Finding(check_id="dev.vty_telnet", status=Status.FAIL, severity=Severity.HIGH,
+                target=Target(ip="10.0.0.9"), evidence="sw: line vty 0 4: transport input telnet"),
+    ]  # fmt: skip
+    facts = Observation(
+        kind="device.facts", ip="10.0.0.9", port=22, proto="tcp",
+        data={"name": "sw", "facts": {"platform": "cisco_ios", "dialect": "ios",
+                                      "hostname": "sw-core"}},
+    )  # fmt: skip
+    sweep = hostile_sweep().model_copy(update={"observations": (facts,)})
+
+    page = Page(
+        render_html(sweep, findings, score_findings(findings), agency_config(tmp_path), "vi")
+    )
+    devices = page.section("devices")
+
+    # Then the read switch comes first, its failure before its pass...
+    assert devices.index("10.0.0.9 · sw-core") < devices.index("10.0.0.1")
+    switch = devices[devices.index("10.0.0.9") : devices.index("10.0.0.1")]
+    assert switch.index("Không đạt") < switch.index("Đạt ")
+    # ...and the router's two checks are one line with the reason, not two rows
+    assert f"2 mục chưa đánh giá được {why}" in devices
+    assert devices.count(why) == 1
