@@ -156,6 +156,7 @@ def findings_document(
                 "target": {"ip": f.target.ip, "port": f.target.port, "proto": f.target.proto},
                 "evidence": f.evidence,
                 "reason": f.reason,
+                "waiver": f.waiver,  # the accepted-risk text when status is "waived"
             }
             for f in sorted_findings(findings)
         ],

@@ -345,7 +345,7 @@ def test_write_outputs_writes_the_documents_with_exactly_the_agreed_keys(
     assert findings["posture"] is None  # no framework posture was given to this report
     assert set(findings["score"]) == {"overall", "coverage", "assessed", "applicable"}
     assert {tuple(sorted(f)) for f in findings["findings"]} == {
-        ("check_id", "evidence", "reason", "severity", "status", "target")
+        ("check_id", "evidence", "reason", "severity", "status", "target", "waiver")
     }
     assert {tuple(sorted(f["target"])) for f in findings["findings"]} == {("ip", "port", "proto")}
     assert [set(a) for a in findings["attempts"]] == [
