@@ -250,6 +250,16 @@ def assemble(
     elif out.host.hostname and not out.host.hostname_source:
         update["hostname_source"] = "nmap"
     out.host = out.host.model_copy(update=update)
+    out.attempts.append(
+        Attempt(
+            stage="names",
+            target=host.ip,
+            status=AttemptStatus.COMPLETED,
+            detail=f"{name.source}: {name.name}"
+            if name is not None
+            else "no reverse DNS, NetBIOS or mDNS answer in time",
+        )
+    )
     kind, reason = guess_device_type(out.host, out.observations)
     out.host = out.host.model_copy(update={"device_type": kind.value, "device_type_reason": reason})
     return out

@@ -260,6 +260,8 @@ def run_nmap(
         return fail_all(Reason.INTERRUPTED, "the sweep was stopped")
     except OSError as exc:
         return fail_all(Reason.TOOL_MISSING, f"nmap could not be started: {exc}")
+    if proc.returncode < 0:  # a signal from outside (the agent stopping the sweep)
+        return fail_all(Reason.INTERRUPTED, f"nmap was stopped by signal {-proc.returncode}")
     if proc.returncode != 0 or not proc.stdout.strip():
         reason = Reason.PRIVILEGE_REQUIRED if "root privileges" in proc.stderr else Reason.BUG
         return fail_all(reason, proc.stderr.strip()[:500] or f"nmap exited {proc.returncode}")

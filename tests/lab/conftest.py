@@ -91,8 +91,12 @@ def swept_lab(lab: LabState, tmp_path_factory: pytest.TempPathFactory) -> SweptL
         text=True,
     )
     assert capture.stderr is not None
-    listening = capture.stderr.readline()  # blocks until tcpdump has opened its capture
-    assert "listening on" in listening, listening
+    # Blocks until tcpdump has opened its capture; with `-i any` tcpdump 4.99 first says
+    # "data link type LINUX_SLL2" (and maybe "verbose output suppressed").
+    said: list[str] = []
+    while not said or ("listening on" not in said[-1] and said[-1] and len(said) < 5):
+        said.append(capture.stderr.readline())
+    assert "listening on" in said[-1], said
     try:
         proc = scanner_exec(
             lab,
