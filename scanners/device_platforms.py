@@ -25,12 +25,14 @@ class Platform:
     config_command: str
     # IOS-style devices show the running-config only in privileged (enable) mode.
     needs_enable: bool
-    # Output that means the device did not understand the command: the platform is wrong.
-    rejections: tuple[str, ...]
 
 
-_IOS_REJECTIONS = ("% Invalid input detected", "% Unknown command", "% Incomplete command")
-_VRP_REJECTIONS = (
+# Output that means the device did not understand the command. Any vendor's wording counts:
+# a device listed under the wrong platform answers in its own.
+REJECTIONS = (
+    "% Invalid input detected",
+    "% Unknown command",
+    "% Incomplete command",
     "Error: Unrecognized command",
     "% Unrecognized command",
     "Error: Wrong parameter",
@@ -40,44 +42,14 @@ _VRP_REJECTIONS = (
 PLATFORMS: dict[str, Platform] = {
     p.name: p
     for p in (
-        Platform(
-            "cisco_ios",
-            "Cisco",
-            Dialect.IOS,
-            "show version",
-            "show running-config",
-            True,
-            _IOS_REJECTIONS,
-        ),
-        Platform(
-            "arista_eos",
-            "Arista",
-            Dialect.IOS,
-            "show version",
-            "show running-config",
-            True,
-            _IOS_REJECTIONS,
-        ),
-        Platform(
-            "huawei_vrp",
-            "Huawei",
-            Dialect.VRP,
-            "display version",
-            "display current-configuration",
-            False,
-            _VRP_REJECTIONS,
-        ),
-        Platform(
-            "hp_comware",
-            "HP/H3C",
-            Dialect.VRP,
-            "display version",
-            "display current-configuration",
-            False,
-            _VRP_REJECTIONS,
-        ),
+        Platform("cisco_ios", "Cisco", Dialect.IOS, "show version", "show running-config", True),
+        Platform("arista_eos", "Arista", Dialect.IOS, "show version", "show running-config", True),
+        Platform("huawei_vrp", "Huawei", Dialect.VRP, "display version",
+                 "display current-configuration", False),
+        Platform("hp_comware", "HP/H3C", Dialect.VRP, "display version",
+                 "display current-configuration", False),
     )
-}
+}  # fmt: skip
 
 
 def supported() -> list[str]:
@@ -85,7 +57,7 @@ def supported() -> list[str]:
     return sorted(PLATFORMS)
 
 
-def rejected(platform: Platform, output: str) -> bool:
+def rejected(output: str) -> bool:
     """True when ``output`` is the device refusing a command rather than answering it."""
     head = output.lstrip()[:300]
-    return any(marker in head for marker in platform.rejections)
+    return any(marker in head for marker in REJECTIONS)

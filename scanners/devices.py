@@ -206,7 +206,7 @@ def _command(conn: Any, platform: Platform, command: str, target: DeviceTarget) 
     text = output if isinstance(output, str) else str(output)
     if any(marker in text[:300] for marker in _AUTHORIZATION_REFUSED):
         raise _Refused(Reason.ENABLE_FAILED, f"'{command}' was refused: not authorised")
-    if rejected(platform, text):
+    if rejected(text):
         raise _Refused(
             Reason.UNSUPPORTED_PLATFORM,
             f"the device did not understand '{command}': it does not behave as "
