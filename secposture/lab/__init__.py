@@ -11,8 +11,10 @@ from secposture.lab.lab import (
     LabState,
     add_host,
     demo_config_text,
+    devices_config_text,
     down,
     down_all,
+    lab_devices,
     load,
     status,
     up,
@@ -26,11 +28,18 @@ from secposture.lab.netns import (
     scanner_exec,
     scanner_popen,
 )
-from secposture.lab.topology import DEFAULT_TOPOLOGY, DEMO_COMMUNE, LabHost, Topology
+from secposture.lab.topology import (
+    DEFAULT_TOPOLOGY,
+    DEMO_COMMUNE,
+    DEVICE_AUDIT,
+    LabHost,
+    Topology,
+)
 
 __all__ = [
     "DEFAULT_TOPOLOGY",
     "DEMO_COMMUNE",
+    "DEVICE_AUDIT",
     "LabError",
     "LabHost",
     "LabHostState",
@@ -41,9 +50,11 @@ __all__ = [
     "add_host",
     "current_netns_inode",
     "demo_config_text",
+    "devices_config_text",
     "down",
     "down_all",
     "inside_netns",
+    "lab_devices",
     "load",
     "netns_inode",
     "require_inside",

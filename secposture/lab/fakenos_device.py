@@ -1,12 +1,14 @@
-"""A fake Cisco IOS switch with a deliberately weak configuration, served over real SSH.
+"""Fake network devices served over real SSH by fakenos: by default the Cisco IOS switch with
+a deliberately weak configuration; ``--profile hardened`` a hardened Cisco IOS XE switch;
+``--profile vrp`` a half-hardened Huawei VRP switch (see ``device_configs``).
 
 Run inside the host's namespace by the lab (``ip netns exec NS python -m
 secposture.lab.fakenos_device --address ADDR ...``). The login password and the enable
 secret are read from files (mode 0600) so that they never appear on a command line.
 
 fakenos replaces a whole platform when a plugin with a known platform name is registered, so
-the YAML written here is a complete ``cisco_ios`` platform: the prompts and commands netmiko's
-``cisco_ios`` driver needs, plus the staged ``show running-config`` and ``show version``.
+the YAML written here is a complete platform: the prompts and commands netmiko's driver
+needs, plus the staged running configuration and version.
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from secposture.lab.device_configs import (
+    hardened_ios_config,
+    hardened_ios_version,
+    vrp_config,
+    vrp_version,
+)
+
 INITIAL_PROMPT = "{base_prompt}>"
 ENABLE_PROMPT = "{base_prompt}#"
 BOTH_PROMPTS = [INITIAL_PROMPT, ENABLE_PROMPT]
@@ -29,6 +38,11 @@ INVALID_INPUT = "% Invalid input detected at '^' marker."
 LOGIN_BANNER = "UBND xa Thi Diem - thiet bi mang noi bo. Truy cap trai phep bi nghiem cam."
 # What an IOS 15 SSH server announces; nmap -sV then says "Cisco SSH 1.25" as on real gear.
 SSH_SOFTWARE_VERSION = "Cisco-1.25"
+# What Huawei VRP announces.
+VRP_SSH_SOFTWARE_VERSION = "HUAWEI-1.5"
+VRP_PROMPT = "<{base_prompt}>"
+VRP_UNKNOWN = "Error: Unrecognized command found at '^' position."
+PROFILES = ("weak", "hardened", "vrp")
 
 
 def running_config(
@@ -233,6 +247,67 @@ def platform_plugin(
     return {"name": "cisco_ios", "initial_prompt": INITIAL_PROMPT, "commands": commands}
 
 
+def _command(output: str | None, help_text: str, prompt: object) -> dict[str, Any]:
+    return {"output": output, "help": help_text, "prompt": prompt}
+
+
+def hardened_plugin(
+    *, hostname: str, username: str, address: str, prefix_len: int, gateway: str | None
+) -> dict[str, Any]:
+    """The ``cisco_ios`` platform of the hardened switch (IOS XE 17.12 on a Catalyst 9200L)."""
+    config = hardened_ios_config(
+        hostname=hostname,
+        username=username,
+        address=address,
+        prefix_len=prefix_len,
+        gateway=gateway,
+    )
+    commands: dict[str, Any] = {
+        "enable": {
+            **_command(None, "Turn on privileged commands", INITIAL_PROMPT),
+            "new_prompt": ENABLE_PROMPT,
+        },
+        "terminal length 0": _command("", "Set number of lines on a screen", BOTH_PROMPTS),
+        "terminal width 511": _command("", "Set width of the display terminal", BOTH_PROMPTS),
+        "show running-config": _command(config, "Current operating configuration", ENABLE_PROMPT),
+        "show version": _command(
+            hardened_ios_version(hostname=hostname),
+            "System hardware and software status",
+            BOTH_PROMPTS,
+        ),
+        "_default_": _command(INVALID_INPUT, "Output to print for unknown commands", BOTH_PROMPTS),
+    }
+    return {"name": "cisco_ios", "initial_prompt": INITIAL_PROMPT, "commands": commands}
+
+
+def vrp_plugin(
+    *, hostname: str, username: str, address: str, prefix_len: int, write_community: str
+) -> dict[str, Any]:
+    """The ``huawei_vrp`` platform of the Huawei switch (prompt ``<name>``, no enable mode)."""
+    config = vrp_config(
+        hostname=hostname,
+        username=username,
+        address=address,
+        prefix_len=prefix_len,
+        write_community=write_community,
+    )
+    commands: dict[str, Any] = {
+        "screen-length 0 temporary": _command(
+            "Info: The configuration takes effect on the current user terminal interface only.",
+            "Set the number of lines displayed on a screen",
+            VRP_PROMPT,
+        ),
+        "display version": _command(
+            vrp_version(hostname=hostname), "Display the software version", VRP_PROMPT
+        ),
+        "display current-configuration": _command(
+            config, "Display the running configuration", VRP_PROMPT
+        ),
+        "_default_": _command(VRP_UNKNOWN, "Output to print for unknown commands", VRP_PROMPT),
+    }
+    return {"name": "huawei_vrp", "initial_prompt": VRP_PROMPT, "commands": commands}
+
+
 def _read_secret(path: str) -> str:
     value = Path(path).read_text(encoding="utf-8").strip()
     if not value:
@@ -254,7 +329,41 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--password-file", required=True, help="login password (0600 file)")
     parser.add_argument("--enable-secret-file", required=True, help="enable password (0600 file)")
     parser.add_argument("--workdir", required=True, help="where the platform YAML is written")
+    parser.add_argument("--profile", choices=PROFILES, default="weak", help="which device")
+    parser.add_argument(
+        "--snmp-community-file", default=None, help="the vrp profile's write community (0600)"
+    )
     return parser.parse_args(argv)
+
+
+def _plugin(args: argparse.Namespace, password: str) -> dict[str, Any]:
+    if args.profile == "hardened":
+        return hardened_plugin(
+            hostname=args.hostname,
+            username=args.username,
+            address=args.address,
+            prefix_len=args.prefix_len,
+            gateway=args.gateway,
+        )
+    if args.profile == "vrp":
+        if not args.snmp_community_file:
+            raise SystemExit("--profile vrp needs --snmp-community-file")
+        return vrp_plugin(
+            hostname=args.hostname,
+            username=args.username,
+            address=args.address,
+            prefix_len=args.prefix_len,
+            write_community=_read_secret(args.snmp_community_file),
+        )
+    return platform_plugin(
+        hostname=args.hostname,
+        username=args.username,
+        user_password=password,
+        enable_password=_read_secret(args.enable_secret_file),
+        address=args.address,
+        prefix_len=args.prefix_len,
+        gateway=args.gateway,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -266,19 +375,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from fakenos import FakeNOS
 
     password = _read_secret(args.password_file)
-    plugin = platform_plugin(
-        hostname=args.hostname,
-        username=args.username,
-        user_password=password,
-        enable_password=_read_secret(args.enable_secret_file),
-        address=args.address,
-        prefix_len=args.prefix_len,
-        gateway=args.gateway,
-    )
+    plugin = _plugin(args, password)
+    platform = str(plugin["name"])
     workdir = Path(args.workdir)
     workdir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    plugin_file = workdir / "cisco_ios.yaml"
-    # The YAML carries both secrets: create it 0600 before writing a byte.
+    plugin_file = workdir / f"{platform}.yaml"
+    # The YAML carries the staged secrets: create it 0600 before writing a byte.
     fd = os.open(plugin_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         yaml.safe_dump(plugin, handle, sort_keys=False, allow_unicode=True, width=1000)
@@ -289,7 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "username": args.username,
                 "password": password,
                 "port": args.port,
-                "platform": "cisco_ios",
+                "platform": platform,
                 "server": {
                     "plugin": "ParamikoSshServer",
                     "configuration": {
@@ -303,7 +405,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
     }
     # paramiko builds its version string from this class attribute at Transport creation.
-    paramiko.Transport._CLIENT_ID = SSH_SOFTWARE_VERSION
+    paramiko.Transport._CLIENT_ID = (
+        VRP_SSH_SOFTWARE_VERSION if platform == "huawei_vrp" else SSH_SOFTWARE_VERSION
+    )
 
     stop = threading.Event()
 
@@ -314,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     net = FakeNOS(inventory=inventory, plugins=[str(plugin_file)])
     net.start()
-    print(f"fakenos cisco_ios {args.hostname} listening on {args.address}:{args.port}", flush=True)
+    print(f"fakenos {platform} {args.hostname} listening on {args.address}:{args.port}", flush=True)
     try:
         while not stop.wait(1.0):
             pass

@@ -43,7 +43,15 @@ from secposture.lab.services import (
     start_service,
     wait_ready,
 )
-from secposture.lab.topology import DEFAULT_TOPOLOGY, LabHost, Topology, TopologyError
+from secposture.lab.topology import (
+    DEFAULT_TOPOLOGY,
+    DEVICE_PLATFORMS,
+    FAKENOS_IOS_LOCKED,
+    FAKENOS_VRP,
+    LabHost,
+    Topology,
+    TopologyError,
+)
 
 BRIDGE = "br0"
 IFACE = "eth0"
@@ -81,6 +89,10 @@ class LabSecrets(BaseModel):
     device_username: str
     device_password_file: str
     device_enable_secret_file: str
+    # Only in labs with the device-audit hosts: the locked switch's own password (configs
+    # never reference it) and the Huawei switch's SNMP write community. Empty otherwise.
+    locked_password_file: str = ""
+    snmp_write_community_file: str = ""
 
 
 class LabState(BaseModel):
@@ -128,10 +140,13 @@ class LabState(BaseModel):
 
     def secret_values(self) -> list[str]:
         """Every secret value this lab uses, read from its files (for leak checks in tests)."""
-        return [
-            Path(path).read_text(encoding="utf-8").strip()
-            for path in (self.secrets.device_password_file, self.secrets.device_enable_secret_file)
-        ]
+        paths = (
+            self.secrets.device_password_file,
+            self.secrets.device_enable_secret_file,
+            self.secrets.locked_password_file,
+            self.secrets.snmp_write_community_file,
+        )
+        return [Path(path).read_text(encoding="utf-8").strip() for path in paths if path]
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -292,7 +307,7 @@ def _reserve_lab_id() -> tuple[str, Path]:
     raise LabError("could not find a free lab id")
 
 
-def _new_secrets(state_dir: Path) -> LabSecrets:
+def _new_secrets(state_dir: Path, services: Iterable[str] = ()) -> LabSecrets:
     secret_dir = state_dir / "secrets"
     secret_dir.mkdir(mode=0o700)
     password_file = secret_dir / "device-password"
@@ -303,11 +318,29 @@ def _new_secrets(state_dir: Path) -> LabSecrets:
         enable = secrets.token_urlsafe(18)
     _write_private(password_file, password + "\n")
     _write_private(enable_file, enable + "\n")
-    return LabSecrets(
+    made = LabSecrets(
         device_username=DEVICE_USERNAME,
         device_password_file=str(password_file),
         device_enable_secret_file=str(enable_file),
     )
+    return _device_audit_secrets(made, state_dir, services)
+
+
+def _device_audit_secrets(
+    made: LabSecrets, state_dir: Path, services: Iterable[str]
+) -> LabSecrets:
+    """The extra secrets the device-audit hosts need, created once, when first needed."""
+    wanted = set(services)
+    update: dict[str, str] = {}
+    for service, field, name in (
+        (FAKENOS_IOS_LOCKED, "locked_password_file", "locked-device-password"),
+        (FAKENOS_VRP, "snmp_write_community_file", "snmp-write-community"),
+    ):
+        if service in wanted and not getattr(made, field):
+            path = state_dir / "secrets" / name
+            _write_private(path, secrets.token_urlsafe(18) + "\n")
+            update[field] = str(path)
+    return made.model_copy(update=update) if update else made
 
 
 def _gateway_of(hosts: Iterable[LabHostState]) -> str | None:
@@ -355,7 +388,13 @@ def _service_context(state: LabState, host: LabHost, ns: str) -> ServiceContext:
         device_username=state.secrets.device_username,
         device_password_file=Path(state.secrets.device_password_file),
         device_enable_secret_file=Path(state.secrets.device_enable_secret_file),
+        locked_password_file=_optional_path(state.secrets.locked_password_file),
+        snmp_write_community_file=_optional_path(state.secrets.snmp_write_community_file),
     )
+
+
+def _optional_path(path: str) -> Path | None:
+    return Path(path) if path else None
 
 
 def _with_started(state: LabState, started: Sequence[StartedService]) -> LabState:
@@ -418,7 +457,7 @@ def up(*, topology: Topology = DEFAULT_TOPOLOGY, ready_timeout: float = 20.0) ->
             pids={},
             pid_start_ticks={},
             state_dir=str(state_dir),
-            secrets=_new_secrets(state_dir),
+            secrets=_new_secrets(state_dir, (s for h in topology.hosts for s in h.services)),
             created_at=datetime.now(UTC),
         )
         # Recorded before anything is built, so a crash part-way leaves a full list to remove.
@@ -467,6 +506,9 @@ def add_host(state: LabState, host: LabHost, *, ready_timeout: float = 20.0) -> 
     ns, veth = _next_host_ns(current)
     grown = current.model_copy(
         update={
+            "secrets": _device_audit_secrets(
+                current.secrets, Path(current.state_dir), host.services
+            ),
             "namespaces": (*current.namespaces, ns),
             "hosts": (
                 *current.hosts,
@@ -620,11 +662,57 @@ def _toml_string(value: str) -> str:
     return '"' + "".join(c if c >= " " or c == "\t" else f"\\u{ord(c):04x}" for c in escaped) + '"'
 
 
+def lab_devices(state: LabState) -> list[str]:
+    """Names of the lab's network devices whose credentials the lab hands to configs (every
+    fake device but the locked one, whose own password no config references)."""
+    return [
+        host.name
+        for host in state.hosts
+        if any(s in DEVICE_PLATFORMS and s != FAKENOS_IOS_LOCKED for s in host.services)
+    ]
+
+
+def devices_config_text(state: LabState, names: Iterable[str]) -> str:
+    """``[[devices]]`` entries for the named lab hosts, credentials by reference.
+
+    Every entry uses the lab's device credentials (``credential_refs``): right for the fake
+    devices, wrong by design for the locked one, and a host without a fake device (SSH closed)
+    is listed as a Cisco IOS router.
+    """
+    refs = state.credential_refs()
+    out = []
+    for name in names:
+        host = state.host(name)
+        platform = next(
+            (DEVICE_PLATFORMS[s] for s in host.services if s in DEVICE_PLATFORMS), "cisco_ios"
+        )
+        out.append(
+            "[[devices]]\n"
+            f"name = {_toml_string(host.name)}\n"
+            f"address = {_toml_string(host.ip)}\n"
+            f"platform = {_toml_string(platform)}\n"
+            f"username = {_toml_string(refs['username'])}\n"
+            f"password = {_toml_string(refs['password'])}\n"
+            f"secret = {_toml_string(refs['enable_secret'])}\n"
+            "timeout_s = 5\n"
+        )
+    return "".join(out)
+
+
 def demo_config_text(
-    state: LabState, *, store_path: str | os.PathLike[str], report_dir: str | os.PathLike[str]
+    state: LabState,
+    *,
+    store_path: str | os.PathLike[str],
+    report_dir: str | os.PathLike[str],
+    devices: Iterable[str] | None = None,
 ) -> str:
-    """The secposture agency TOML for sweeping this lab from its scanner namespace."""
+    """The secposture agency TOML for sweeping this lab from its scanner namespace.
+
+    ``devices`` names the lab hosts listed under ``[[devices]]`` (their configurations are read
+    over SSH); by default every fake device the lab's credentials open (:func:`lab_devices`).
+    """
     exclude = ", ".join(_toml_string(address) for address in state.excluded)
+    listed = devices_config_text(state, lab_devices(state) if devices is None else devices)
     return (
         "[agency]\n"
         'id = "demo-xa-lab"\n'
@@ -642,4 +730,5 @@ def demo_config_text(
         "[report]\n"
         f"dir = {_toml_string(os.fspath(report_dir))}\n"
         'lang = "vi"\n'
+        f"{listed}"
     )

@@ -21,6 +21,9 @@ from typing import Literal
 from secposture.lab.netns import LabRef, scanner_popen
 from secposture.lab.topology import (
     FAKENOS_IOS,
+    FAKENOS_IOS_HARDENED,
+    FAKENOS_IOS_LOCKED,
+    FAKENOS_VRP,
     FTP_ANONYMOUS,
     HTTP_ADMIN,
     JETDIRECT,
@@ -61,6 +64,9 @@ SERVICES: Mapping[str, ServiceSpec] = {
     SNMP_PUBLIC: ServiceSpec(SNMP_PUBLIC, 161, "udp"),
     JETDIRECT: ServiceSpec(JETDIRECT, 9100, "tcp"),
     FAKENOS_IOS: ServiceSpec(FAKENOS_IOS, 22, "tcp", b"SSH-2.0-Cisco"),
+    FAKENOS_IOS_HARDENED: ServiceSpec(FAKENOS_IOS_HARDENED, 22, "tcp", b"SSH-2.0-Cisco"),
+    FAKENOS_VRP: ServiceSpec(FAKENOS_VRP, 22, "tcp", b"SSH-2.0-HUAWEI"),
+    FAKENOS_IOS_LOCKED: ServiceSpec(FAKENOS_IOS_LOCKED, 22, "tcp", b"SSH-2.0-Cisco"),
 }
 
 # Programs each service needs; up() checks them before building anything.
@@ -72,6 +78,9 @@ REQUIRED_PROGRAMS: Mapping[str, tuple[str, ...]] = {
     SNMP_PUBLIC: ("snmpd",),
     JETDIRECT: ("socat",),
     FAKENOS_IOS: (),
+    FAKENOS_IOS_HARDENED: (),
+    FAKENOS_VRP: (),
+    FAKENOS_IOS_LOCKED: (),
 }
 
 
@@ -87,6 +96,9 @@ class ServiceContext:
     device_username: str
     device_password_file: Path
     device_enable_secret_file: Path
+    # The device-audit lab's extra secrets (None in labs without those devices).
+    locked_password_file: Path | None = None
+    snmp_write_community_file: Path | None = None
 
     def workdir(self, service: str) -> Path:
         """A private directory for one service of this host (config, keys, pid, data)."""
@@ -318,7 +330,32 @@ def _jetdirect(ctx: ServiceContext) -> list[str]:
 
 
 def _fakenos_ios(ctx: ServiceContext) -> list[str]:
-    work = ctx.workdir(FAKENOS_IOS)
+    return _fakenos(ctx, FAKENOS_IOS, "weak", ctx.device_password_file)
+
+
+def _fakenos_ios_hardened(ctx: ServiceContext) -> list[str]:
+    return _fakenos(ctx, FAKENOS_IOS_HARDENED, "hardened", ctx.device_password_file)
+
+
+def _fakenos_ios_locked(ctx: ServiceContext) -> list[str]:
+    # Its password is not the one the lab's configs reference: every login must fail.
+    if ctx.locked_password_file is None:
+        raise ServiceStartError(f"{ctx.host.name}: this lab has no locked-device password")
+    return _fakenos(ctx, FAKENOS_IOS_LOCKED, "weak", ctx.locked_password_file)
+
+
+def _fakenos_vrp(ctx: ServiceContext) -> list[str]:
+    if ctx.snmp_write_community_file is None:
+        raise ServiceStartError(f"{ctx.host.name}: this lab has no SNMP write community")
+    return [
+        *_fakenos(ctx, FAKENOS_VRP, "vrp", ctx.device_password_file),
+        "--snmp-community-file",
+        str(ctx.snmp_write_community_file),
+    ]
+
+
+def _fakenos(ctx: ServiceContext, service: str, profile: str, password_file: Path) -> list[str]:
+    work = ctx.workdir(service)
     argv = [
         sys.executable,
         "-m",
@@ -334,11 +371,13 @@ def _fakenos_ios(ctx: ServiceContext) -> list[str]:
         "--username",
         ctx.device_username,
         "--password-file",
-        str(ctx.device_password_file),
+        str(password_file),
         "--enable-secret-file",
         str(ctx.device_enable_secret_file),
         "--workdir",
         str(work),
+        "--profile",
+        profile,
     ]
     if ctx.gateway:
         argv += ["--gateway", ctx.gateway]
@@ -353,6 +392,9 @@ _STARTERS: Mapping[str, Callable[[ServiceContext], list[str]]] = {
     SNMP_PUBLIC: _snmp_public,
     JETDIRECT: _jetdirect,
     FAKENOS_IOS: _fakenos_ios,
+    FAKENOS_IOS_HARDENED: _fakenos_ios_hardened,
+    FAKENOS_VRP: _fakenos_vrp,
+    FAKENOS_IOS_LOCKED: _fakenos_ios_locked,
 }
 
 

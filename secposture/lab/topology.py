@@ -16,6 +16,18 @@ HTTP_ADMIN = "http-admin"
 SNMP_PUBLIC = "snmp-public"
 JETDIRECT = "jetdirect"
 FAKENOS_IOS = "fakenos-ios"
+# The device-audit lab (issue #4): a hardened IOS switch, a Huawei VRP switch, and an IOS
+# switch whose password is not the one the lab hands to configs (its login must fail).
+FAKENOS_IOS_HARDENED = "fakenos-ios-hardened"
+FAKENOS_VRP = "fakenos-vrp"
+FAKENOS_IOS_LOCKED = "fakenos-ios-locked"
+# The netmiko platform each fake device speaks.
+DEVICE_PLATFORMS = {
+    FAKENOS_IOS: "cisco_ios",
+    FAKENOS_IOS_HARDENED: "cisco_ios",
+    FAKENOS_VRP: "huawei_vrp",
+    FAKENOS_IOS_LOCKED: "cisco_ios",
+}
 
 _HOST_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
@@ -137,11 +149,39 @@ DEMO_COMMUNE = Topology(
 
 DEFAULT_TOPOLOGY = DEMO_COMMUNE
 
+# The demo commune plus the network devices of the configuration audit. Kept apart from the
+# default lab, whose host list other tests pin; built with ``up(topology=DEVICE_AUDIT)``.
+DEVICE_HOSTS = (
+    LabHost(
+        "dist-switch", "switch", "10.77.0.51", (FAKENOS_IOS_HARDENED,), mac="00:1b:54:00:00:33"
+    ),
+    LabHost("huawei-switch", "switch", "10.77.0.52", (FAKENOS_VRP,), mac="70:7b:e8:00:00:34"),
+    LabHost(
+        "access-switch", "switch", "10.77.0.53", (FAKENOS_IOS_LOCKED,), mac="00:1b:54:00:00:35"
+    ),
+    # A router whose SSH is closed: listed in the config, it must come out "unreachable".
+    LabHost("branch-router", "router", "10.77.0.54", (), mac="00:1b:54:00:00:36"),
+)
+DEVICE_AUDIT = Topology(
+    name="device-audit",
+    subnet=DEMO_SUBNET,
+    scanner_ip=DEMO_COMMUNE.scanner_ip,
+    scanner_mac=DEMO_COMMUNE.scanner_mac,
+    excluded=DEMO_COMMUNE.excluded,
+    hosts=(*DEMO_COMMUNE.hosts, *DEVICE_HOSTS),
+)
+
 __all__ = [
     "DEFAULT_TOPOLOGY",
     "DEMO_COMMUNE",
     "DEMO_SUBNET",
+    "DEVICE_AUDIT",
+    "DEVICE_HOSTS",
+    "DEVICE_PLATFORMS",
     "FAKENOS_IOS",
+    "FAKENOS_IOS_HARDENED",
+    "FAKENOS_IOS_LOCKED",
+    "FAKENOS_VRP",
     "FTP_ANONYMOUS",
     "HTTP_ADMIN",
     "JETDIRECT",
