@@ -45,7 +45,9 @@ class DeviceTarget:
     address: str
     platform: str
     port: int
-    username: Secret
+    username: str
+    # How the user name may be shown: itself, or its reference when it came from one.
+    username_shown: str
     password: Secret
     secret: Secret | None
     name: str
@@ -87,9 +89,9 @@ def _target(index: int, entry: DeviceSection, where: str | None) -> DeviceTarget
     key = f"devices[{index}]"
     try:
         username = (
-            resolve(entry.username, key=f"{key}.username")
+            resolve(entry.username, key=f"{key}.username").reveal()
             if entry.username_is_reference
-            else Secret(ref="username", value=entry.username)
+            else entry.username
         )
         password = resolve(entry.password, key=f"{key}.password")
         secret = resolve(entry.secret, key=f"{key}.secret") if entry.secret else None
@@ -100,6 +102,7 @@ def _target(index: int, entry: DeviceSection, where: str | None) -> DeviceTarget
         platform=entry.platform,
         port=entry.port,
         username=username,
+        username_shown=entry.username if entry.username_is_reference else f"'{username}'",
         password=password,
         secret=secret,
         name=entry.name or entry.address,
@@ -130,9 +133,7 @@ def _connection_failure(exc: BaseException, target: DeviceTarget) -> _Refused:
     if isinstance(exc, NetmikoAuthenticationException):
         return _Refused(
             Reason.AUTH_FAILED,
-            f"{where} refused the login of user '{target.username.reveal()}'"
-            if target.username.ref == "username"
-            else f"{where} refused the login ({target.username.ref})",
+            f"{where} refused the login of user {target.username_shown}",
         )
     cause = exc.__context__ if isinstance(exc, NetmikoTimeoutException) else exc
     if isinstance(cause, NoValidConnectionsError) and cause.errors:
@@ -169,7 +170,7 @@ def _connect(target: DeviceTarget) -> Any:
             device_type=target.platform,
             host=target.address,
             port=target.port,
-            username=target.username.reveal(),
+            username=target.username,
             password=target.password.reveal(),
             secret=target.secret.reveal() if target.secret else "",
             conn_timeout=target.timeout_s,

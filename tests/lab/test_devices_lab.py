@@ -253,13 +253,13 @@ import json, logging, sys
 logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
 logging.getLogger("secposture-test").debug("debug logging is on")
 from scanners.devices import DeviceTarget, audit_device
-from secposture.secrets import Secret, resolve
+from secposture.secrets import resolve
 refs = json.loads(sys.argv[1])
 out = []
 for address, platform in json.loads(sys.argv[2]):
     target = DeviceTarget(
         address=address, platform=platform, port=22,
-        username=Secret("username", refs["username"]),
+        username=refs["username"], username_shown=refs["username"],
         password=resolve(refs["password"], key="password"),
         secret=resolve(refs["enable_secret"], key="secret"),
         name=address, timeout_s=5, read_timeout_s=20)

@@ -208,7 +208,7 @@ def test_gear_hints_from_banners_and_snmp() -> None:
 def test_listed_device_outside_the_scope_gets_no_packet() -> None:
     target = DeviceTarget(
         address="192.168.9.9", platform="cisco_ios", port=22,
-        username=Secret("username", "admin"), password=Secret("env:X", "x"), secret=None,
+        username="admin", username_shown="'admin'", password=Secret("env:X", "x"), secret=None,
         name="far", timeout_s=1, read_timeout_s=5,
     )  # fmt: skip
     run = audit_devices([target], [], [], scope=Scope(["10.0.0.0/24"]), deadline=0.0)
@@ -222,7 +222,7 @@ def test_connection_failures_are_sorted_into_reasons() -> None:
 
     target = DeviceTarget(
         address="10.0.0.9", platform="cisco_ios", port=22,
-        username=Secret("username", "admin"), password=Secret("env:X", "pw-in-exception"),
+        username="admin", username_shown="'admin'", password=Secret("env:X", "pw-in-exception"),
         secret=None, name="x", timeout_s=3, read_timeout_s=5,
     )  # fmt: skip
 
