@@ -316,6 +316,16 @@ class DeviceRun:
     attempts: list[Attempt] = field(default_factory=list)
 
 
+def _timed_out(target: DeviceTarget, when: str) -> Attempt:
+    return Attempt(
+        stage=STAGE,
+        target=target.address,
+        status=AttemptStatus.ERROR,
+        reason=Reason.TIMEOUT,
+        detail=f"sweep time limit reached {when}",
+    )
+
+
 def _skipped(ip: str, reason: Reason, detail: str) -> Attempt:
     return Attempt(
         stage=STAGE, target=ip, status=AttemptStatus.SKIPPED, reason=reason, detail=detail
@@ -356,6 +366,9 @@ def audit_devices(
             )
     if not in_scope:
         return run
+    if time.monotonic() >= deadline:
+        run.attempts += [_timed_out(t, "before the device audit began") for t in in_scope]
+        return run
     with ThreadPoolExecutor(
         max_workers=max(1, min(sessions, len(in_scope))), thread_name_prefix="device"
     ) as pool:
@@ -369,16 +382,8 @@ def audit_devices(
             )
             if not done:
                 for fut, target in pending.items():
-                    fut.cancel()
-                    run.attempts.append(
-                        Attempt(
-                            stage=STAGE,
-                            target=target.address,
-                            status=AttemptStatus.ERROR,
-                            reason=Reason.TIMEOUT,
-                            detail="sweep time limit reached",
-                        )
-                    )
+                    fut.cancel()  # a session already running ends within its own timeouts
+                    run.attempts.append(_timed_out(target, "during the device audit"))
                 break
             for fut in done:
                 target = pending.pop(fut)

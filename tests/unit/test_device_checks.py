@@ -216,6 +216,20 @@ def test_listed_device_outside_the_scope_gets_no_packet() -> None:
     assert skipped.reason is Reason.OUT_OF_SCOPE and run.observations == []
 
 
+def test_no_session_starts_once_the_sweep_time_limit_has_passed() -> None:
+    # Given the port scan used up the sweep's time (deadline already behind us)
+    target = DeviceTarget(
+        address="10.0.0.7", platform="cisco_ios", port=22, username="admin",
+        username_shown="'admin'", password=Secret("env:X", "x"), secret=None, name="late",
+        timeout_s=1, read_timeout_s=5,
+    )  # fmt: skip
+    run = audit_devices([target], [], [], scope=Scope(["10.0.0.0/24"]), deadline=0.0)
+    # Then the device is not contacted and its attempt says why
+    (late,) = run.attempts
+    assert late.reason is Reason.TIMEOUT and late.status is AttemptStatus.ERROR
+    assert "before the device audit began" in late.detail and run.observations == []
+
+
 def test_connection_failures_are_sorted_into_reasons() -> None:
     from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
     from paramiko.ssh_exception import NoValidConnectionsError, SSHException
