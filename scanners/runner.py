@@ -234,9 +234,21 @@ class HostSweep:
     def _time_is_up(self) -> Iterator[Event]:
         """The sweep's time limit: stop every process, finish every host with what is known."""
         self.ctx.procs.stop()
+        unfinished = list(self._futures.values())
         for fut in self._futures:
             fut.cancel()
         self._futures.clear()
+        for kind, part in unfinished:
+            if kind == "discovered":  # a scope still being discovered: say so, not nothing
+                label = ", ".join(map(str, part.networks))
+                late = Attempt(
+                    stage="discovery",
+                    target=label,
+                    status=AttemptStatus.ERROR,
+                    reason=Reason.TIMEOUT,
+                    detail="sweep time limit reached before this scope's discovery ended",
+                )
+                yield Event("discovered", scope=label, attempts=[late])
         for ip in sort_ips(ip for ip, s in self.states.items() if not s.finished):
             state = self.states[ip]
             if not state.detail_done:
