@@ -24,7 +24,8 @@ from datetime import UTC
 from secposture.models import Observation
 
 IAC = 0xFF
-NEGOTIATION = frozenset({0xFB, 0xFC, 0xFD, 0xFE})  # WILL, WONT, DO, DONT
+WILL, WONT, DO, DONT = 0xFB, 0xFC, 0xFD, 0xFE
+NEGOTIATION = frozenset({WILL, WONT, DO, DONT})
 MAX_PAGE = 256 * 1024
 TITLE = re.compile(rb"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 PASSWORD_INPUT = re.compile(rb"<input[^>]+type\s*=\s*[\"']?password", re.IGNORECASE)
@@ -53,17 +54,31 @@ def _negotiates(data: bytes) -> bool:
     return any(data[i] == IAC and data[i + 1] in NEGOTIATION for i in range(len(data) - 1))
 
 
+def refusals(data: bytes) -> bytes:
+    """Our answer to the server's option negotiation: WONT to every DO, DONT to every WILL.
+
+    Refusing every option is always valid telnet (RFC 854), and it is what lets a server that
+    waits for the negotiation to settle go on to its banner and login prompt."""
+    out = bytearray()
+    for i in range(len(data) - 2):
+        if data[i] == IAC and data[i + 1] in (DO, WILL):
+            out += bytes([IAC, WONT if data[i + 1] == DO else DONT, data[i + 2]])
+    return bytes(out)
+
+
 def probe_telnet(
     ip: str, port: int, *, timeout: float = 3.0, quiet: float = 0.5
 ) -> TelnetProbe | None:
     """Read what the server says first; None when the port cannot be reached.
 
-    A telnet server opens with option negotiation and then waits for our answers, so once
-    negotiation has been seen a short quiet spell ends the read instead of the full timeout.
+    A telnet server opens with option negotiation and waits for our answers: we refuse every
+    option, read its banner up to the login prompt, and stop after a short quiet spell
+    instead of the full timeout.
     """
     try:
         with socket.create_connection((ip, port), timeout=timeout) as sock:
             data = b""
+            answered = 0
             end = time.monotonic() + timeout
             try:
                 while len(data) < 4096 and time.monotonic() < end:
@@ -73,6 +88,10 @@ def probe_telnet(
                     if not chunk:
                         break
                     data += chunk
+                    reply = refusals(data[answered:])
+                    answered = max(len(data) - 2, answered)
+                    if reply:
+                        sock.sendall(reply)
                     if _strip_telnet(data).rstrip().endswith((":", ">", "#", "$")):
                         break  # a prompt: the server is waiting for us
             except TimeoutError:
