@@ -36,6 +36,9 @@ class SweepProgressText:
         return line
 
     def _line(self, event: str, data: dict[str, object]) -> str | None:
+        if event == "device":
+            return t("device.progress", self.lang, done=data["done"], total=data["total"],
+                     name=data["name"])  # fmt: skip
         if event == "unprivileged":
             return t("scan.unprivileged", self.lang)
         if event == "discovered":
