@@ -42,12 +42,16 @@ def lab_up(as_json: bool) -> None:
 
 @lab_group.command("down")
 @click.argument("lab_id", required=False)
-def lab_down(lab_id: str | None) -> None:
-    """Remove a lab (or every lab, also ones left by a crash) with all its processes."""
+@click.option("--orphans-only", is_flag=True,
+              help="Only remove what crashed runs left behind; keep labs that are up.")
+def lab_down(lab_id: str | None, orphans_only: bool) -> None:
+    """Remove lab LAB_ID, or every lab (also ones left by a crash) with all their processes."""
     from secposture.lab import lab
 
     try:
-        removed = lab.down(lab_id)
+        # down(id) removes that lab plus orphans of crashed runs; down_all() every lab.
+        one = lab_id is not None or orphans_only
+        removed = lab.down(lab_id) if one else lab.down_all()
     except lab.LabError as exc:
         _lab_error(exc)
         return
