@@ -6,26 +6,27 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+# The scanner, the demo lab's services and the report's browser.
 DEBS   := nmap tcpdump iproute2 openssh-server openssh-client vsftpd snmpd snmp socat \
-          inetutils-telnetd chromium fonts-dejavu-core python3-venv procps \
-          nftables samba xrdp tigervnc-standalone-server mariadb-server postgresql \
-          redis-server avahi-daemon
-# Commands whose presence says the Debian packages are in place.
-NEEDED := nmap tcpdump ip sshd vsftpd snmpd snmpget socat telnetd chromium \
-          nft smbd xrdp Xtigervnc mariadbd pg_ctlcluster redis-server avahi-daemon
+          inetutils-telnetd chromium fonts-dejavu-core python3-venv procps
+NEEDED := nmap tcpdump ip sshd vsftpd snmpd snmpget socat telnetd chromium
+# Extra lab hosts for the scanner tests only (SMB, RDP, VNC, databases, mDNS, firewalled hosts).
+LAB_DEBS   := nftables samba xrdp tigervnc-standalone-server mariadb-server postgresql \
+              redis-server avahi-daemon
+LAB_NEEDED := nft smbd xrdp Xtigervnc mariadbd pg_ctlcluster redis-server avahi-daemon
 
-.PHONY: demo test unit labtest lint bench deps venv clean
+.PHONY: demo test unit labtest lint bench deps labdeps venv clean
 
 demo: deps venv
 	$(VENV)/bin/secposture demo
 
-test: deps venv
+test: deps labdeps venv
 	$(PY) -m pytest -q -ra
 
 unit: venv
 	$(PY) -m pytest -q -ra tests/unit
 
-labtest: deps venv
+labtest: deps labdeps venv
 	$(PY) -m pytest -q -ra -m lab
 
 lint: venv
@@ -35,12 +36,24 @@ lint: venv
 bench: deps venv
 	$(PY) bench/run.py
 
-deps:
-	@missing=""; for c in $(NEEDED); do PATH="$$PATH:/usr/sbin:/sbin" command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+# The lab runs every service inside its own network namespaces, so none may start in the
+# root namespace at install time: a policy-rc.d that says "no" is in place while apt installs.
+define apt_install
+	@missing=""; for c in $(1); do PATH="$$PATH:/usr/sbin:/sbin" command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages (missing:$$missing)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBS) >/dev/null; \
+	  own_policy=""; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; own_policy=1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(2) >/dev/null; \
+	  rc=$$?; [ -n "$$own_policy" ] && rm -f /usr/sbin/policy-rc.d; exit $$rc; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(NEEDED),$(DEBS))
+
+labdeps:
+	$(call apt_install,$(LAB_NEEDED),$(LAB_DEBS))
 
 venv: $(VENV)/.installed
 
