@@ -22,8 +22,12 @@ def test_every_registered_check_is_in_the_catalogue_with_both_languages() -> Non
     for check_id in registered():
         meta = catalogue[check_id]
         assert meta.title_vi and meta.title_en and meta.remediation_vi and meta.remediation_en
-    assert {"net.telnet_exposed", "net.ftp_anonymous", "net.snmp_default_community",
-            "net.http_admin_cleartext"} <= set(registered())
+    assert {
+        "net.telnet_exposed",
+        "net.ftp_anonymous",
+        "net.snmp_default_community",
+        "net.http_admin_cleartext",
+    } <= set(registered())
 
 
 def test_lab_like_sweep_fails_where_deserved_and_passes_the_hardened_host() -> None:
@@ -34,10 +38,23 @@ def test_lab_like_sweep_fails_where_deserved_and_passes_the_hardened_host() -> N
         host("10.77.0.30", svc(23, "telnet"), svc(80, "http")),
         host("10.77.0.40", svc(161, "snmp", proto="udp"), svc(9100, "jetdirect")),
         observations=(
-            obs("ftp.anonymous", "10.77.0.20", 21, allowed=True, output="Anonymous FTP login allowed"),
+            obs(
+                "ftp.anonymous",
+                "10.77.0.20",
+                21,
+                allowed=True,
+                output="Anonymous FTP login allowed",
+            ),
             obs("http.title", "10.77.0.30", 80, title="<script>alert(1)</script> Router admin"),
-            obs("snmp.community", "10.77.0.40", 161, "udp", community="public", accepted=True,
-                sysdescr="HP LaserJet"),
+            obs(
+                "snmp.community",
+                "10.77.0.40",
+                161,
+                "udp",
+                community="public",
+                accepted=True,
+                sysdescr="HP LaserJet",
+            ),
         ),
     )
     # When the checks run
@@ -68,26 +85,34 @@ def test_ftp_without_probe_evidence_is_not_assessed() -> None:
 
 
 def test_ftp_refusing_anonymous_passes() -> None:
-    s = sweep(host("10.77.0.20", svc(21, "ftp")),
-              observations=(obs("ftp.anonymous", "10.77.0.20", 21, allowed=False),))
+    s = sweep(
+        host("10.77.0.20", svc(21, "ftp")),
+        observations=(obs("ftp.anonymous", "10.77.0.20", 21, allowed=False),),
+    )
     assert statuses(run_checks(s), "net.ftp_anonymous", "10.77.0.20") == {Status.PASS}
 
 
 def test_snmp_not_probed_is_not_assessed_and_refused_community_passes() -> None:
     unprobed = sweep(host("10.77.0.40", udp=()))
     assert statuses(run_checks(unprobed), "net.snmp_default_community", "10.77.0.40") == {
-        Status.NOT_ASSESSED}
+        Status.NOT_ASSESSED
+    }
     # UDP 161 scanned and open|filtered, but no community probe ran (issue #2: never a false pass)
     silent = sweep(host("10.77.0.40", svc(161, "snmp", proto="udp", state="open|filtered")))
     assert statuses(run_checks(silent), "net.snmp_default_community", "10.77.0.40") == {
-        Status.NOT_ASSESSED}
+        Status.NOT_ASSESSED
+    }
     closed = sweep(host("10.77.0.40"))
-    assert statuses(run_checks(closed), "net.snmp_default_community", "10.77.0.40") == {
-        Status.PASS}
-    refused = sweep(host("10.77.0.40"), observations=(
-        obs("snmp.community", "10.77.0.40", 161, "udp", community="public", accepted=False),))
+    assert statuses(run_checks(closed), "net.snmp_default_community", "10.77.0.40") == {Status.PASS}
+    refused = sweep(
+        host("10.77.0.40"),
+        observations=(
+            obs("snmp.community", "10.77.0.40", 161, "udp", community="public", accepted=False),
+        ),
+    )
     assert statuses(run_checks(refused), "net.snmp_default_community", "10.77.0.40") == {
-        Status.PASS}
+        Status.PASS
+    }
 
 
 def test_http_checks_tell_admin_pages_from_others() -> None:
