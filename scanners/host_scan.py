@@ -29,7 +29,7 @@ from scanners.nmap_scan import (
     tcp_discovery_args,
     udp_args,
 )
-from scanners.probes import probe_http, probe_redis, probe_telnet, probe_tls
+from scanners.probes import probe_http, probe_redis, probe_snmp, probe_telnet, probe_tls
 from secposture.models import (
     Attempt,
     AttemptStatus,
@@ -74,7 +74,19 @@ def udp_scan(ctx: ScanContext, ips: list[str]) -> NmapRun | None:
         *udp_args(ctx.profile, host_timeout_s=ctx.host_timeout_s),
         f"--min-hostgroup={len(ips)}",
     ]
-    return run_nmap(ctx, "ports.udp", ips, args, timeout_s=ctx.host_timeout_s + BATCH_SLACK_S)
+    run = run_nmap(ctx, "ports.udp", ips, args, timeout_s=ctx.host_timeout_s + BATCH_SLACK_S)
+    for ip in ips:
+        data = run.host(ip)
+        snmp = (data or {}).get("udp", {}).get(161, {})
+        if snmp.get("state") in ("open", "open|filtered") and not _has_snmp_evidence(snmp):
+            # nmap's SNMP scripts left nothing: ask directly rather than leave it unjudged.
+            run.extra[ip] = probe_snmp(ctx.scope.require(ip))
+    return run
+
+
+def _has_snmp_evidence(port: dict[str, Any]) -> bool:
+    scripts = port.get("script") or {}
+    return "snmp-sysdescr" in scripts or "Valid credentials" in str(scripts.get("snmp-brute", ""))
 
 
 def tcp_stage_attempt(run: NmapRun, ip: str, ports_probed: int) -> tuple[Attempt, bool]:
@@ -226,7 +238,7 @@ def assemble(
             udp_known = True
             named, observations = services_from_nmap(host.ip, data)
             services += [s for s in named if s.proto == "udp"]
-            out.observations += observations
+            out.observations += observations + udp.extra.get(host.ip, [])
             netbios = next((o for o in observations if o.kind == "netbios.name"), None)
             if name is None and netbios is not None and netbios.data.get("name"):
                 name = NameAnswer(host.ip, str(netbios.data["name"]), "netbios")

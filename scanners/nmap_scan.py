@@ -211,6 +211,8 @@ class NmapRun:
     argv: list[str] = field(default_factory=list)
     duration_s: float = 0.0
     xml: str = ""
+    # Evidence from direct probes run with this stage (e.g. the SNMP fallback), per host.
+    extra: dict[str, list[Observation]] = field(default_factory=dict)
 
     def host(self, ip: str) -> dict[str, Any] | None:
         """The parsed entry of ``ip`` when its stage completed, else None."""

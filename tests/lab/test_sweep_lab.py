@@ -4,6 +4,7 @@ title as text, and sends nothing from the root namespace."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 from conftest import SweptLab
 
 from secposture import exitcodes
-from secposture.lab import LabState
+from secposture.lab import LabState, scanner_exec
 
 pytestmark = pytest.mark.lab
 
@@ -155,3 +156,20 @@ def test_demo_command_end_to_end(lab_available: None, tmp_path: Path) -> None:
 def test_lab_state_is_untouched(lab: LabState) -> None:
     # The shared lab is still up for the other lab tests.
     assert Path(f"/run/netns/{lab.scanner_ns}").exists()
+
+
+def test_direct_snmp_probe_reads_the_printer(lab: LabState) -> None:
+    """The fallback SNMP probe (used when nmap's scripts leave no evidence) on real snmpd."""
+    code = (
+        "import json; from scanners.probes import probe_snmp; "
+        "print(json.dumps([o.model_dump(mode='json') for o in probe_snmp('10.77.0.40')]))"
+    )
+    proc = scanner_exec(lab, [sys.executable, "-c", code], capture_output=True, text=True,
+                        timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout)
+    accepted = {o["data"]["community"]: o["data"]["accepted"] for o in seen
+                if o["kind"] == "snmp.community"}
+    assert accepted == {"public": True, "private": False}
+    assert any(o["kind"] == "snmp.sysname" and o["data"]["sysname"] == "printer-01" for o in seen)
+    assert any(o["kind"] == "snmp.sysdescr" and "LaserJet" in o["data"]["sysdescr"] for o in seen)
