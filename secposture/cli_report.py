@@ -9,16 +9,10 @@ from typing import Any, TypeVar
 
 import click
 
-from inventory.facts import inventory_facts
-from inventory.storage import StoreError
-from inventory.store import Inventory
 from secposture import exitcodes
-from secposture.assessment import Assessment, assess, load_inputs
-from secposture.checks.engine import run_inventory_checks
 from secposture.cli import CONFIG_OPT, _ctx, _emit_json, _lang, _load, fail
-from secposture.config import AgencyConfig, ConfigError
+from secposture.cli_score import assess_latest
 from secposture.i18n import t
-from secposture.models import SweepResult
 from secposture.report import write_outputs
 from secposture.report_context import context_from_store
 from secposture.report_pdf import ChromiumMissing, PdfError, render_pdf
@@ -29,23 +23,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _config_opt(func: F) -> F:
     # cli.py imports this module to register the command; see cli_score._config_opt.
     return CONFIG_OPT(func)
-
-
-def assess_latest(config: AgencyConfig, lang: str) -> tuple[Inventory, SweepResult, Assessment]:
-    """The store, its last committed sweep and that sweep judged today; exits 2 on bad input."""
-    try:
-        inputs = load_inputs(config)
-    except ConfigError as exc:
-        fail(t("error.config", lang, detail=str(exc)), exitcodes.USAGE)
-    store = Inventory.for_config(config)
-    try:
-        sweep = store.latest_result()
-        if sweep is None:
-            fail(t("score.no_sweep", lang, path=store.path), exitcodes.USAGE)
-        inventory = run_inventory_checks(inventory_facts(store, sweep, config.assets))
-    except StoreError as exc:
-        fail(str(exc), exitcodes.USAGE)
-    return store, sweep, assess(sweep, config, inputs=inputs, extra_findings=inventory)
 
 
 @click.command("report")

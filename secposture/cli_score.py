@@ -17,7 +17,7 @@ from secposture import exitcodes
 from secposture.assessment import Assessment, assess, load_inputs
 from secposture.checks.engine import run_inventory_checks
 from secposture.cli import CONFIG_OPT, _emit_json, _lang, _load, fail
-from secposture.config import ConfigError
+from secposture.config import AgencyConfig, ConfigError
 from secposture.frameworks import Framework, Scope, load_frameworks
 from secposture.i18n import t
 from secposture.models import Severity, Status, SweepResult
@@ -107,6 +107,23 @@ def _print_framework(fw: Framework, lang: str) -> None:
 # -- score ------------------------------------------------------------------------------------
 
 
+def assess_latest(config: AgencyConfig, lang: str) -> tuple[Inventory, SweepResult, Assessment]:
+    """The store, its last committed sweep and that sweep judged today; exits 2 on bad input."""
+    try:
+        inputs = load_inputs(config)
+    except ConfigError as exc:
+        fail(t("error.config", lang, detail=str(exc)), exitcodes.USAGE)
+    store = Inventory.for_config(config)
+    try:
+        sweep = store.latest_result()
+        if sweep is None:
+            fail(t("score.no_sweep", lang, path=store.path), exitcodes.USAGE)
+        inventory = run_inventory_checks(inventory_facts(store, sweep, config.assets))
+    except StoreError as exc:
+        fail(str(exc), exitcodes.USAGE)
+    return store, sweep, assess(sweep, config, inputs=inputs, extra_findings=inventory)
+
+
 @click.command("score")
 @_config_opt
 @click.option(
@@ -125,19 +142,7 @@ def score(config_path: Path, fail_on: str | None, as_json: bool) -> None:
     """
     config = _load(config_path)
     lang = _lang()
-    try:
-        inputs = load_inputs(config)
-    except ConfigError as exc:
-        fail(t("error.config", lang, detail=str(exc)), exitcodes.USAGE)
-    store = Inventory.for_config(config)
-    try:
-        sweep = store.latest_result()
-        if sweep is None:
-            fail(t("score.no_sweep", lang, path=store.path), exitcodes.USAGE)
-        inventory = run_inventory_checks(inventory_facts(store, sweep, config.assets))
-    except StoreError as exc:
-        fail(str(exc), exitcodes.USAGE)
-    result = assess(sweep, config, inputs=inputs, extra_findings=inventory)
+    _store, sweep, result = assess_latest(config, lang)
     if as_json:
         _emit_json(
             {
@@ -200,8 +205,13 @@ def _print_framework_posture(fw: FrameworkPosture, lang: str) -> None:
     elif fw.score is None:
         line = t("score.no_score", lang)
     else:
-        line = t("score.points", lang, score=_number(fw.score), max=_number(fw.max_score),
-                 coverage=coverage)
+        line = t(
+            "score.points",
+            lang,
+            score=_number(fw.score),
+            max=_number(fw.max_score),
+            coverage=coverage,
+        )
     extras = []
     if fw.tier is not None:
         name = fw.tier.name_vi if vi else fw.tier.name_en
