@@ -42,3 +42,20 @@ def t(key: str, lang: str = "vi", /, **params: object) -> str:
     except KeyError:
         raise CatalogueKeyError(key) from None
     return text.format(**params) if params else text
+
+
+@cache
+def _source_texts() -> dict[str, str]:
+    raw = resources.files("secposture").joinpath("data/source_text.vi.toml").read_text("utf-8")
+    return {str(k): str(v) for k, v in tomllib.loads(raw).items()}
+
+
+def source_text(text: str, lang: str) -> str:
+    """A fixed English sentence from an evaluator, in ``lang`` where the catalogue has it.
+
+    Evidence and reasons are written in English at the source (they also go to JSON for
+    scripts); the report shows the Vietnamese of the fixed ones. Text with values in it, and
+    anything that came off the network, is shown as written."""
+    if lang == "vi":
+        return _source_texts().get(text, text)
+    return text

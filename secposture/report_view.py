@@ -14,7 +14,7 @@ from datetime import datetime
 
 from secposture.checks.catalogue import CheckMeta, Evaluates, load_catalogue
 from secposture.config import AgencyConfig, Profile
-from secposture.i18n import t
+from secposture.i18n import source_text, t
 from secposture.models import (
     Attempt,
     Change,
@@ -318,8 +318,8 @@ def build_view(
             target=shown(target_text(f.target), lang),
             status=f.status.value,
             status_label=t(f"report.status.{f.status.value}", lang),
-            evidence=shown(f.evidence, lang),
-            reason=shown(f.reason, lang),
+            evidence=shown(source_text(f.evidence, lang), lang),
+            reason=shown(source_text(f.reason, lang), lang),
             waiver=shown(f.waiver, lang),
         )
 
@@ -529,7 +529,7 @@ def _grouped(
         CheckTargets(
             check_id=check_id,
             title=title(check_id),
-            reason=shown(why, lang),
+            reason=shown(source_text(why, lang), lang),
             targets=found if targets else [],
         )
         for (check_id, why), found in sorted(groups.items(), key=lambda i: (title(i[0][0]), i[0]))
@@ -646,7 +646,10 @@ def _unassessed(findings: list[Finding], lang: str) -> list[Fact]:
         if f.status is Status.NOT_ASSESSED:
             by_reason[f.reason] = by_reason.get(f.reason, 0) + 1
     return [
-        Fact(t("report.devices.unassessed", lang, count=count), shown(reason, lang))
+        Fact(
+            t("report.devices.unassessed", lang, count=count),
+            shown(source_text(reason, lang), lang),
+        )
         for reason, count in by_reason.items()
     ]
 

@@ -623,7 +623,7 @@ def test_not_assessed_section_shows_every_reason_and_every_failed_attempt(
     section = page.section("not-assessed")
 
     assert (
-        "Dịch vụ Telnet (không mã hóa) đang mở port scan of this host did not complete "
+        "Dịch vụ Telnet (không mã hóa) đang mở chưa quét xong các cổng của thiết bị này "
         "192.168.1.5" in section
     )
     assert "portscan 192.168.1.5 Lỗi Hết thời gian chờ host timeout after 300 s" in section

@@ -362,7 +362,7 @@ def test_self_assessment_answers_show_their_evidence_and_staleness(
     # the officer's answer is over 12 months old: shown, and said not to count
     assert "quá 12 tháng: không còn được tính" in section
     assert "Câu hỏi chưa có câu trả lời còn hiệu lực 2" in section
-    assert "not answered in the self-assessment" in section
+    assert "chưa được trả lời trong phiếu tự đánh giá" in section  # the reason, in Vietnamese
     # waivers: the active one with its end date, the expired one said to no longer apply
     assert "Thư mục công khai cho người dân tải biểu mẫu" in section
     assert "đã hết hạn ngày" in section and "hiệu lực đến" in section
