@@ -49,6 +49,10 @@ PROGRAMS: dict[str, tuple[str, ...]] = {
     "mdns": ("avahi-daemon",),
     "firewall": ("nft",),
     "print-any": ("socat",),
+    # Stand-ins: neither SQL Server nor MongoDB is packaged for Debian 12 and no registry here
+    # ships their binaries, so these only listen on their ports (exposure is judged by port).
+    "mssql-port": ("socat",),
+    "mongodb-port": ("socat",),
 }
 PORTS: dict[str, tuple[int, ...]] = {
     "smb": (139, 445),
@@ -60,6 +64,8 @@ PORTS: dict[str, tuple[int, ...]] = {
     "redis-noauth": (6379,),
     "ssh-weak": (22,),
     "print-any": (9100,),
+    "mssql-port": (1433,),
+    "mongodb-port": (27017,),
 }
 
 
@@ -409,6 +415,10 @@ def start(state: LabState, host: ExtraHost, service: str) -> None:
         argv = _avahi(work)
     elif service == "print-any":
         argv = ["socat", "-u", "TCP-LISTEN:9100,fork,reuseaddr", "OPEN:/dev/null"]
+    elif service in ("mssql-port", "mongodb-port"):
+        port = PORTS[service][0]
+        # One byte and close: a silent listener would make nmap -sV wait out every probe.
+        argv = ["socat", f"TCP-LISTEN:{port},bind={ip},fork,reuseaddr", "SYSTEM:printf x"]
     else:
         raise LabError(f"unknown extra service {service!r}")
     spawn(state, host, service, argv, work)

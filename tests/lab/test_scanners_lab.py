@@ -40,6 +40,10 @@ SERVICES = (
     "postgresql",
     "redis-noauth",
     "ssh-weak",
+    # Port-only stand-ins (socat listeners): SQL Server and MongoDB cannot run on this machine
+    # (not packaged for Debian 12, no binaries from the registries); exposure is by port.
+    "mssql-port",
+    "mongodb-port",
 )
 SVC, NAMES, DROP, RESET = "10.77.0.60", "10.77.0.53", "10.77.0.70", "10.77.0.71"
 ROUTER, FAR, FAR_EXCLUDED, FAR_OUTSIDE = "10.77.0.5", "10.78.0.20", "10.78.0.30", "10.78.0.200"
@@ -257,6 +261,8 @@ SERVICE_KINDS = {
     "redis": (6379, "redis", "redis.auth", {"required": False}),
     "mysql": (3306, "mysql", None, {}),
     "postgresql": (5432, "postgresql", None, {}),
+    "mssql": (1433, "ms-sql-s", None, {}),
+    "mongodb": (27017, "mongod", None, {}),
     "https-title": (443, "http", "http.title", {"title": "Camera web", "tls": True}),
 }
 
@@ -298,6 +304,8 @@ def test_the_evidence_checks_fail_on_the_weak_server(swept: Swept) -> None:
         ("net.database_exposed", 3306),
         ("net.database_exposed", 5432),
         ("net.database_exposed", 6379),
+        ("net.database_exposed", 1433),
+        ("net.database_exposed", 27017),
         ("net.redis_noauth", 6379),
         ("net.tls_weak", 443),
         ("net.cert_expired", 443),
