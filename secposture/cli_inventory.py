@@ -19,6 +19,7 @@ from secposture.cli import CONFIG_OPT, _emit_json, _lang, _load, fail
 from secposture.config import AgencyConfig, ApprovedAsset
 from secposture.i18n import t
 from secposture.models import Change
+from secposture.report_text import spreadsheet_cell
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,13 +60,6 @@ def _approved(config: AgencyConfig, row: dict[str, Any]) -> ApprovedAsset | None
     if config.assets is None:
         return None
     return next((e for e in config.assets.approved if approves(e, row["ip"], row.get("mac"))), None)
-
-
-def _cell(value: object) -> str:
-    # Hostnames and vendors come off the network; a spreadsheet runs a cell starting with one
-    # of these as a formula, so such a cell is forced to text.
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
 @click.group("inventory")
@@ -260,7 +254,7 @@ def inventory_export(config_path: Path, fmt: str, out: Path | None) -> None:
                 "approved_owner": entry.owner if entry else "",
                 "approved_purpose": entry.purpose if entry else "",
             }
-            writer.writerow({k: _cell(cells.get(k)) for k in CSV_COLUMNS})
+            writer.writerow({k: spreadsheet_cell(cells.get(k)) for k in CSV_COLUMNS})
         text = buf.getvalue()
     if out is None:
         click.echo(text, nl=False)

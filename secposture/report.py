@@ -46,6 +46,7 @@ from secposture.report_text import (
     format_time,
     ip_key,
     number,
+    spreadsheet_cell,
     visible_text,
 )
 from secposture.report_view import build_view, sorted_findings
@@ -69,21 +70,11 @@ SCRIPT_TEMPLATE = "_inventory_table.js.j2"
 # The collector's pages import the number format under its old name.
 _number = number
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 class ReportPaths(Record):
     html: Path
     findings_json: Path
     inventory_json: Path
     findings_csv: Path
-
-
-def _csv_cell(value: object) -> str:
-    # A spreadsheet runs a cell starting with one of these as a formula; evidence comes off
-    # the network, so such a cell is forced to text.
-    text = visible_text(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 # --- machine-readable documents ------------------------------------------------------------
@@ -186,16 +177,16 @@ def findings_csv(findings: Iterable[Finding], lang: str) -> str:
         meta = catalogue.get(f.check_id)
         writer.writerow(
             [
-                _csv_cell(f.check_id),
+                spreadsheet_cell(f.check_id),
                 f.status.value,
                 f.severity.value,
-                _csv_cell(f.target.ip),
+                spreadsheet_cell(f.target.ip),
                 "" if f.target.port is None else f.target.port,
-                _csv_cell(f.target.proto or ""),
-                _csv_cell(meta.title(lang) if meta else f.check_id),
-                _csv_cell(f.evidence),
-                _csv_cell(f.reason),
-                _csv_cell(meta.remediation(lang) if meta else ""),
+                spreadsheet_cell(f.target.proto or ""),
+                spreadsheet_cell(meta.title(lang) if meta else f.check_id),
+                spreadsheet_cell(f.evidence),
+                spreadsheet_cell(f.reason),
+                spreadsheet_cell(meta.remediation(lang) if meta else ""),
             ]
         )
     return buffer.getvalue()

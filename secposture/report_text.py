@@ -55,6 +55,16 @@ def visible_text(value: object) -> str:
     return "".join(shown)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: one starting with a formula character gets a
+    leading apostrophe, since evidence, hostnames and vendors come off the network."""
+    text = "" if value is None else visible_text(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def clean_tree(value: Any) -> Any:
     """``value`` (JSON-like) with every string passed through :func:`clean_text`."""
     if isinstance(value, str):

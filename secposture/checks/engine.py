@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from secposture.devices.facts import DeviceFacts
 
 
+# The reason every host evaluator gives when the host's port scan did not complete.
+NOT_SCANNED = "port scan of this host did not complete"
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """What an evaluator says about one target; the engine adds check id and severity."""

@@ -11,10 +11,9 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from secposture.checks.engine import Verdict, evaluator
+from secposture.checks.engine import NOT_SCANNED, Verdict, evaluator
 from secposture.models import Host, Observation, Service, Status, SweepResult
 
-NOT_SCANNED = "port scan of this host did not complete"
 SMB_PORTS = frozenset({139, 445})
 RDP_NAMES = frozenset({"ms-wbt-server", "rdp"})
 DATABASES = {

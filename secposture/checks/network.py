@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from secposture.checks.engine import Verdict, evaluator
+from secposture.checks.engine import NOT_SCANNED, Verdict, evaluator
 from secposture.models import Host, Service, Status, SweepResult
-
-NOT_SCANNED = "port scan of this host did not complete"
 
 # Words that mark a web page as a device's management interface (English and Vietnamese).
 ADMIN_HINTS = re.compile(
