@@ -31,7 +31,9 @@ labtest: deps labdeps venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy secposture scanners inventory
+	$(VENV)/bin/lint-imports
 
 bench: deps venv
 	$(PY) bench/run.py

@@ -87,14 +87,20 @@ def main() -> int:
             server.terminate()
             server.wait(timeout=10)
     ok = ingest_s <= TARGET_S and not refused and stored == len(bundles)
-    print(f"# {machine()}; {len(bundles)} bundles of {len(province.units)} units, "
-          f"{size_mb:.0f} MB in all (setup {setup_s:.0f} s); load average "
-          f"{load[0]:.1f} → {load[1]:.1f}")
-    print(f"collector.ingest_1000: {ingest_s:.1f} s (target ≤ {TARGET_S:g} s on one core); "
-          f"{len(bundles) / ingest_s:.0f} bundles/s, collector CPU {server_cpu_s:.1f} s; "
-          f"stored {stored}, refused {len(refused)}")
-    print(f"collector.ingest_1000.ratio: {ingest_s / verify_s:.2f} × in-process verification "
-          f"({verify_s:.1f} s)")
+    print(
+        f"# {machine()}; {len(bundles)} bundles of {len(province.units)} units, "
+        f"{size_mb:.0f} MB in all (setup {setup_s:.0f} s); load average "
+        f"{load[0]:.1f} → {load[1]:.1f}"
+    )
+    print(
+        f"collector.ingest_1000: {ingest_s:.1f} s (target ≤ {TARGET_S:g} s on one core); "
+        f"{len(bundles) / ingest_s:.0f} bundles/s, collector CPU {server_cpu_s:.1f} s; "
+        f"stored {stored}, refused {len(refused)}"
+    )
+    print(
+        f"collector.ingest_1000.ratio: {ingest_s / verify_s:.2f} × in-process verification "
+        f"({verify_s:.1f} s)"
+    )
     return 0 if ok else 1
 
 

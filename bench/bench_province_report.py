@@ -41,9 +41,9 @@ def peak_rss_mb() -> float:
 def child(config_path: str, out: str) -> None:
     from province_data import NOW
 
-    from secposture.collector.hierarchy import Hierarchy, load_collector_config
-    from secposture.collector.pages import write_aggregate
-    from secposture.collector.store import CollectorStore
+    from secposture.province.hierarchy import Hierarchy, load_collector_config
+    from secposture.province.pages import write_aggregate
+    from secposture.province.store import CollectorStore
 
     config = load_collector_config(config_path)
     store = CollectorStore(config.collector.store, Hierarchy(config), max_bytes=2**24)
@@ -55,17 +55,27 @@ def child(config_path: str, out: str) -> None:
     paths = write_aggregate(config, Path(out), lang="vi", now=NOW)
     report_s, cpu_s = time.perf_counter() - t0, cpu_seconds() - cpu0
     peak_mb = peak_rss_mb()
-    print(json.dumps({"report_s": report_s, "cpu_s": cpu_s, "load": os.getloadavg()[0],
-                      "read_s": read_s, "peak_mb": peak_mb,
-                      "agencies": len(paths.agencies), "districts": len(paths.districts)}))
+    print(
+        json.dumps(
+            {
+                "report_s": report_s,
+                "cpu_s": cpu_s,
+                "load": os.getloadavg()[0],
+                "read_s": read_s,
+                "peak_mb": peak_mb,
+                "agencies": len(paths.agencies),
+                "districts": len(paths.districts),
+            }
+        )
+    )
 
 
 def main() -> int:
     from inventory_data import machine
     from province_data import province_of, weekly_bundles, write_config
 
-    from secposture.collector.hierarchy import Hierarchy, load_collector_config
-    from secposture.collector.store import CollectorStore
+    from secposture.province.hierarchy import Hierarchy, load_collector_config
+    from secposture.province.store import CollectorStore
 
     with tempfile.TemporaryDirectory(prefix="bench-province-") as tmp:
         t0 = time.perf_counter()
@@ -85,13 +95,19 @@ def main() -> int:
             return 1
         r = json.loads(proc.stdout)
     ok = r["report_s"] <= TARGET_S and r["peak_mb"] <= TARGET_MB
-    print(f"# {machine()}; {len(province.units)} units × {HOSTS} hosts, {WEEKS} weekly "
-          f"bundles each (setup {setup_s:.0f} s); load average {r['load']:.1f}")
-    print(f"province.report_200x50: {r['report_s']:.1f} s (target ≤ {TARGET_S:g} s), "
-          f"CPU {r['cpu_s']:.1f} s; "
-          f"{r['districts']} district pages, {r['agencies']} agency reports")
-    print(f"province.report_200x50.ratio: {r['report_s'] / r['read_s']:.2f} × reading and "
-          f"verifying the latest bundles ({r['read_s']:.1f} s)")
+    print(
+        f"# {machine()}; {len(province.units)} units × {HOSTS} hosts, {WEEKS} weekly "
+        f"bundles each (setup {setup_s:.0f} s); load average {r['load']:.1f}"
+    )
+    print(
+        f"province.report_200x50: {r['report_s']:.1f} s (target ≤ {TARGET_S:g} s), "
+        f"CPU {r['cpu_s']:.1f} s; "
+        f"{r['districts']} district pages, {r['agencies']} agency reports"
+    )
+    print(
+        f"province.report_200x50.ratio: {r['report_s'] / r['read_s']:.2f} × reading and "
+        f"verifying the latest bundles ({r['read_s']:.1f} s)"
+    )
     print(f"province.report_200x50.peak_rss: {r['peak_mb']:.0f} MB (target ≤ {TARGET_MB} MB)")
     return 0 if ok else 1
 

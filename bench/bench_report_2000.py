@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from secposture.assessment import assess  # noqa: E402
-from secposture.config import parse_config  # noqa: E402
-from secposture.models import (  # noqa: E402
+from secposture.config.sections import parse_config  # noqa: E402
+from secposture.job.assessment import assess  # noqa: E402
+from secposture.model.records import (  # noqa: E402
     Attempt,
     AttemptStatus,
     Change,
@@ -36,9 +36,9 @@ from secposture.models import (  # noqa: E402
     Service,
     SweepResult,
 )
-from secposture.report import findings_document, inventory_document, write_outputs  # noqa: E402
-from secposture.report_context import DeviceRecord, ReportContext, SweepPoint  # noqa: E402
-from secposture.scoring import Posture  # noqa: E402
+from secposture.report.outputs.files import findings_document, inventory_document, write_outputs  # noqa: E402
+from secposture.report.view.context import DeviceRecord, ReportContext, SweepPoint  # noqa: E402
+from secposture.scoring.score import Posture  # noqa: E402
 
 HOSTS = 2_000
 TARGET_S, TARGET_MB = 3.0, 5.0

@@ -29,8 +29,8 @@ def _peak_mb() -> float:
 def child(store_path: str, sweep_path: str) -> None:
     from inventory.store import Inventory
     from secposture.checks import run_checks
-    from secposture.models import SweepResult
-    from secposture.scoring import score_findings
+    from secposture.model.records import SweepResult
+    from secposture.scoring.score import score_findings
 
     result = SweepResult.model_validate_json(Path(sweep_path).read_bytes())
     findings = run_checks(result)

@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from inventory.store import Inventory  # noqa: E402
 from secposture.checks import run_checks  # noqa: E402
-from secposture.models import (  # noqa: E402
+from secposture.model.records import (  # noqa: E402
     Attempt,
     AttemptStatus,
     Host,
@@ -27,7 +27,7 @@ from secposture.models import (  # noqa: E402
     Service,
     SweepResult,
 )
-from secposture.scoring import score_findings  # noqa: E402
+from secposture.scoring.score import score_findings  # noqa: E402
 
 HOSTS = 5_000
 SERVICES = 10

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from secposture.bundle.envelope import sign_payload
-from secposture.collector.synthetic import SyntheticProvince, make_payload, make_province
+from secposture.province.synthetic import SyntheticProvince, make_payload, make_province
 
 NOW = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
 
@@ -15,8 +15,13 @@ def province_of(units: int, hosts: tuple[int, int], seed: int = 8) -> SyntheticP
     """Exactly ``units`` units: districts of 14 communes each, the rest departments."""
     districts = max(1, units // 17)
     departments = units - districts * 15
-    return make_province(districts=districts, communes_per_district=14,
-                         departments=departments, hosts=hosts, seed=seed)
+    return make_province(
+        districts=districts,
+        communes_per_district=14,
+        departments=departments,
+        hosts=hosts,
+        seed=seed,
+    )
 
 
 def weekly_bundles(province: SyntheticProvince, weeks: int) -> list[bytes]:
@@ -28,10 +33,13 @@ def weekly_bundles(province: SyntheticProvince, weeks: int) -> list[bytes]:
         started = NOW - timedelta(weeks=weeks - 1 - week, hours=20)
         for unit in province.units:
             base = payloads[unit.id]
-            sweep = base.sweep.model_copy(update={
-                "sweep_id": f"{unit.id}-{started:%Y%m%dT%H%M%SZ}-0000", "started": started,
-                "finished": started + timedelta(minutes=20),
-            })
+            sweep = base.sweep.model_copy(
+                update={
+                    "sweep_id": f"{unit.id}-{started:%Y%m%dT%H%M%SZ}-0000",
+                    "started": started,
+                    "finished": started + timedelta(minutes=20),
+                }
+            )
             out.append(sign_payload(base.model_copy(update={"sweep": sweep}), unit.key))
     return out
 

@@ -22,8 +22,8 @@ from secposture.lab import LabState, scanner_exec  # noqa: E402
 SWEEP_CHILD = r"""
 import json, sys, time
 from scanners import context
-from secposture.config import load_config
-from secposture.sweep import run_sweep
+from secposture.config.sections import load_config
+from secposture.job.sweep import run_sweep
 record = []
 original = context.Processes.run
 t0 = time.monotonic()

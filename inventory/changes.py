@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from inventory.identity import Identity, Known, Match, config_hashes
-from secposture.models import AttemptStatus, Change, ChangeKind, SweepResult
+from secposture.model.records import AttemptStatus, Change, ChangeKind, SweepResult
 
 
 def absence_assessed(sweep: SweepResult) -> bool:

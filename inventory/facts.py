@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 from inventory.changes import absence_assessed
 from inventory.store import Inventory
-from secposture.models import SweepResult
+from secposture.model.records import SweepResult
 
 if TYPE_CHECKING:
-    from secposture.config import AssetsSection
+    from secposture.config.sections import AssetsSection
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from secposture.models import Host, Observation, Service
-
-CONFIG_KIND = "device.config"  # observation the config audit stores: data {"sha256": …}
+from secposture.model.device_facts import CONFIG_KIND
+from secposture.model.records import Host, Observation, Service
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from inventory.identity import describe
 from inventory.storage import StoreError, Tables, pack
-from secposture.models import AttemptStatus, Service, SweepResult
+from secposture.model.records import AttemptStatus, Service, SweepResult
 
 SCHEMA_VERSION = 2
 TABLES = ("meta", "sweeps", "sweep_data", "devices", "changes")

@@ -38,11 +38,11 @@ from inventory.storage import (
     remove_orphans,
     unpack,
 )
-from secposture.models import Change, Finding, SweepResult, utcnow
-from secposture.scoring import Score
+from secposture.model.records import Change, Finding, SweepResult, utcnow
+from secposture.model.score import Score
 
 if TYPE_CHECKING:
-    from secposture.config import AgencyConfig
+    from secposture.config.sections import AgencyConfig
 
 ACTIVE, MISSING, STALE = "active", "missing", "stale"
 RUNNING, COMMITTED, INTERRUPTED = "running", "committed", "interrupted"

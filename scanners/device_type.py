@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from enum import StrEnum
 
-from secposture.models import Host, Observation
+from secposture.model.records import Host, Observation
 
 
 class DeviceType(StrEnum):

@@ -16,8 +16,7 @@ from typing import Any
 
 from scanners.context import ScanContext
 from scanners.device_type import guess_device_type
-from scanners.names import NameAnswer
-from scanners.nmap_scan import (
+from scanners.nmap.scan import (
     PROFILES,
     NmapRun,
     ftp_refusals,
@@ -29,8 +28,9 @@ from scanners.nmap_scan import (
     tcp_discovery_args,
     udp_args,
 )
-from scanners.probes import probe_http, probe_redis, probe_snmp, probe_telnet, probe_tls
-from secposture.models import (
+from scanners.probes.names import NameAnswer
+from scanners.probes.services import probe_http, probe_redis, probe_snmp, probe_telnet, probe_tls
+from secposture.model.records import (
     Attempt,
     AttemptStatus,
     Host,

@@ -3,7 +3,7 @@
 Scopes are discovered concurrently (a few at a time); as soon as one scope's hosts are known
 their port discovery starts, in batches, on the shared scan pool, so a slow routed scope does
 not hold up an attached one. Each host is finished (assembled) when its TCP, detail, UDP and
-name stages are all in. The caller (``secposture.sweep``) iterates the events in its own
+name stages are all in. The caller (``secposture.job.sweep``) iterates the events in its own
 thread, which is where progress is reported and where a stop may be raised; closing the
 iterator early kills the nmap processes still running.
 """
@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from scanners.arp import Segment
 from scanners.context import ScanContext
-from scanners.discovery import Discovery, discover
+from scanners.discovery.arp import Segment
+from scanners.discovery.run import Discovery, discover
 from scanners.host_scan import (
     HostScan,
     assemble,
@@ -28,10 +28,10 @@ from scanners.host_scan import (
     tcp_stage_attempt,
     udp_scan,
 )
-from scanners.names import NameAnswer, resolve_names
-from scanners.nmap_scan import PROFILES, NmapRun, open_ports, tcp_discovery_ports
+from scanners.nmap.scan import PROFILES, NmapRun, open_ports, tcp_discovery_ports
+from scanners.probes.names import NameAnswer, resolve_names
 from scanners.scope import Scope, sort_ips
-from secposture.models import Attempt, AttemptStatus, Host, Reason
+from secposture.model.records import Attempt, AttemptStatus, Host, Reason
 
 HEARTBEAT_S = 5.0
 NAME_TIMEOUT_S = 1.5

@@ -1,4 +1,5 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+# Shared test helpers (factories, recorded samples, the browser driver) import by bare name.
+sys.path.insert(0, str(Path(__file__).parent / "helpers"))

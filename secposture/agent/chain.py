@@ -12,10 +12,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from secposture import exitcodes
 from secposture.agent.hooks import run_hooks
 from secposture.agent.log import event
-from secposture.config import AgencyConfig
+from secposture.config.sections import AgencyConfig
+from secposture.model import exitcodes
 
 DEFAULT_JOB = "secposture.agent.chain:sweep_report_push"
 QUIET_STAGES = frozenset({"scanning"})
@@ -85,7 +85,7 @@ def load_job(ref: str) -> Job:
 
 def sweep_report_push(config: AgencyConfig, run: RunContext) -> ChainResult:
     """Sweep the LAN, store and report it, then run the post-sweep hooks (bundle push)."""
-    from secposture.pipeline import run_job
+    from secposture.job.pipeline import run_job
 
     # The progress callback is the stop checkpoint: a stop before the sweep's end leaves the
     # store and report as they were; once stored, the run is finished, hooks included.

@@ -19,10 +19,10 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
 from secposture.agent.log import event, one_line
-from secposture.config import AgencyConfig
+from secposture.config.sections import AgencyConfig
 
 if TYPE_CHECKING:  # the pipeline pulls in the scanners; `agent status` must not
-    from secposture.pipeline import JobResult
+    from secposture.job.pipeline import JobResult
 
 GROUP = "secposture.post_sweep"
 

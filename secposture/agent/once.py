@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 
-from secposture import exitcodes
 from secposture.agent.chain import Job
 from secposture.agent.runner import Runner
 from secposture.agent.runs import RunRecord, RunTrigger
 from secposture.agent.stopping import Stopper
-from secposture.config import AgencyConfig
+from secposture.config.sections import AgencyConfig
+from secposture.model import exitcodes
 
 
 def run_once(config: AgencyConfig, job: Job, *, stop_timeout_s: float) -> RunRecord:

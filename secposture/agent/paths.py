@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from secposture.config import AgencyConfig
+from secposture.config.sections import AgencyConfig
 
 
 def state_dir(config: AgencyConfig) -> Path:

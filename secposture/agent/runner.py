@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 import threading
 
-from secposture import exitcodes
 from secposture.agent.chain import Job, RunContext, SweepInterrupted
 from secposture.agent.locks import LockBusy, hold
 from secposture.agent.log import event, one_line
 from secposture.agent.paths import runs_file, sweep_lock_file
 from secposture.agent.runs import RunLog, RunRecord, RunStatus, RunTrigger, new_record
-from secposture.config import AgencyConfig
-from secposture.models import utcnow
+from secposture.config.sections import AgencyConfig
+from secposture.model import exitcodes
+from secposture.model.records import utcnow
 
 STALE = "the process running this sweep ended before it finished (killed or power lost)"
 STOPPED = "stopped by a signal before the sweep finished; nothing of it was stored"
@@ -32,7 +32,7 @@ _STATUS_FOR_CODE = {
 
 
 def _exit_code_for(exc: Exception) -> int:
-    from secposture.lab.netns import NetnsGuardError
+    from scanners.netns import NetnsGuardError
 
     return exitcodes.ENVIRONMENT if isinstance(exc, NetnsGuardError) else exitcodes.INCOMPLETE
 

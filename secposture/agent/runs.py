@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from inventory.storage import StoreError, atomic_write_bytes, locked
-from secposture.models import Record, utcnow
+from secposture.model.records import Record, utcnow
 
 FORMAT_VERSION = 1
 KEEP_RUNS = 200  # four years of weekly sweeps, with room for retries and missed runs

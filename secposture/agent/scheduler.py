@@ -35,7 +35,6 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.triggers.cron import CronTrigger
 
 from inventory.storage import StoreError, atomic_write_bytes
-from secposture import exitcodes
 from secposture.agent.chain import Job
 from secposture.agent.locks import hold
 from secposture.agent.log import event, one_line
@@ -43,8 +42,9 @@ from secposture.agent.paths import agent_file, agent_lock_file, job_store_file
 from secposture.agent.runner import Runner
 from secposture.agent.runs import RunRecord, RunStatus, RunTrigger, new_record
 from secposture.agent.stopping import Stopper
-from secposture.config import AgencyConfig, ScheduleSection
-from secposture.models import utcnow
+from secposture.config.sections import AgencyConfig, ScheduleSection
+from secposture.model import exitcodes
+from secposture.model.records import utcnow
 
 TABLE = "apscheduler_jobs"
 EVENTS = (

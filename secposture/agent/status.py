@@ -21,7 +21,7 @@ from secposture.agent.paths import (
 from secposture.agent.runner import STALE
 from secposture.agent.runs import RunLog, RunRecord, RunStatus
 from secposture.agent.scheduler import describe, stored_next_run
-from secposture.config import AgencyConfig
+from secposture.config.sections import AgencyConfig
 
 
 @dataclass(frozen=True, slots=True)

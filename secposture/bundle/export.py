@@ -16,12 +16,13 @@ from secposture import __version__
 from secposture.bundle.envelope import BundleError, RejectReason, sign_payload
 from secposture.bundle.model import BundleAgency, BundlePayload, BundleSweep
 from secposture.checks.catalogue import load_catalogue
-from secposture.config import AgencyConfig, BundleSection, ConfigError
+from secposture.config.sections import AgencyConfig, BundleSection, ConfigError
 from secposture.frameworks import load_frameworks
-from secposture.frameworks.evaluate import evaluate_posture
-from secposture.models import AttemptStatus, Finding, Observation, SweepResult
-from secposture.report import VIETNAM_TIME
-from secposture.scoring import Posture, Score
+from secposture.model.records import AttemptStatus, Finding, Observation, SweepResult
+from secposture.model.score import Score
+from secposture.report.outputs.files import VIETNAM_TIME
+from secposture.scoring.posture import evaluate_posture
+from secposture.scoring.score import Posture
 
 SUFFIX = ".bundle"
 # Observation kinds that hold a device's raw configuration (sent only when opted in).
@@ -65,9 +66,7 @@ def build_payload(
             finished=result.finished,
             complete=result.complete,
             counts=result.counts,
-            failed_attempts=tuple(
-                a for a in result.attempts if a.status is AttemptStatus.ERROR
-            ),
+            failed_attempts=tuple(a for a in result.attempts if a.status is AttemptStatus.ERROR),
         ),
         score=Score.model_validate(summary["score"]),
         posture=posture_of(config, result, findings),
@@ -80,9 +79,7 @@ def build_payload(
     )
 
 
-def posture_of(
-    config: AgencyConfig, result: SweepResult, findings: tuple[Finding, ...]
-) -> Posture:
+def posture_of(config: AgencyConfig, result: SweepResult, findings: tuple[Finding, ...]) -> Posture:
     """The frameworks' verdict on the stored findings (waivers and answers already in them),
     as of the sweep's day so that exporting again later gives the same bundle."""
     frameworks = load_frameworks(config.assessment.frameworks_dir, catalogue=load_catalogue())

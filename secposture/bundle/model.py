@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from secposture.config import AGENCY_ID, Level
-from secposture.models import (
+from secposture.config.sections import AGENCY_ID, Level
+from secposture.model.records import (
     Attempt,
     Change,
     Finding,
@@ -23,7 +23,8 @@ from secposture.models import (
     Record,
     SweepCounts,
 )
-from secposture.scoring import Posture, Score
+from secposture.model.score import Score
+from secposture.scoring.score import Posture
 
 FORMAT = "secposture-bundle/1"
 # Sweep ids become file names at the collector: letters, digits, '.', '_' and '-' only.

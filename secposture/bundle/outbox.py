@@ -32,11 +32,11 @@ from secposture.bundle.export import (
     write_bundle,
 )
 from secposture.bundle.keys import load_private_key
-from secposture.config import AgencyConfig, ConfigError
-from secposture.models import utcnow
+from secposture.config.sections import AgencyConfig, ConfigError
+from secposture.model.records import utcnow
 
 if TYPE_CHECKING:
-    from secposture.pipeline import JobResult
+    from secposture.job.pipeline import JobResult
 
 MEDIA_TYPE = "application/vnd.secposture.bundle+json"
 UPLOAD_PATH = "/api/v1/bundles"
@@ -196,8 +196,11 @@ def push_outbox(
                 attempts = int(entry.get("attempts", 0)) + 1
                 retry = now + timedelta(seconds=next_delay(attempts, random.random()))  # noqa: S311
                 error = f"{answer.reason}: {answer.detail}" if answer.detail else answer.reason
-                state[path.name] = {"attempts": attempts, "next_try": retry.isoformat(),
-                                    "last_error": error}
+                state[path.name] = {
+                    "attempts": attempts,
+                    "next_try": retry.isoformat(),
+                    "last_error": error,
+                }
                 pending.append(Pending(path.name, error, retry))
                 if answer.status == 0:
                     unreachable = answer  # the link is down: do not try the rest now

@@ -9,7 +9,7 @@ from importlib import resources
 
 from pydantic import Field
 
-from secposture.models import Record, Severity
+from secposture.model.records import Record, Severity
 
 
 class Evaluates(StrEnum):

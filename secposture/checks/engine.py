@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from secposture.checks.catalogue import load_catalogue
-from secposture.models import Finding, Host, Severity, Status, SweepResult, Target
+from secposture.model.records import Finding, Host, Severity, Status, SweepResult, Target
 
 if TYPE_CHECKING:
     from inventory.facts import InventoryFacts
-    from secposture.devices.facts import DeviceFacts
+    from secposture.model.device_facts import DeviceFacts
 
 
 # The reason every host evaluator gives when the host's port scan did not complete.
@@ -54,7 +54,7 @@ def evaluator(check_id: str) -> Callable[[HostEvaluator], HostEvaluator]:
 def registered() -> dict[str, HostEvaluator]:
     # Importing the evaluator modules fills the registry; done here, not at package import,
     # so that loading the catalogue alone stays cheap.
-    from secposture.checks import network  # noqa: F401
+    from secposture.checks.evaluators import network  # noqa: F401
 
     return dict(_REGISTRY)
 
@@ -97,7 +97,7 @@ def inventory_evaluator(check_id: str) -> Callable[[InventoryEvaluator], Invento
 
 
 def registered_inventory() -> dict[str, InventoryEvaluator]:
-    import secposture.checks.inventory  # noqa: F401 - fills the registry
+    import secposture.checks.evaluators.inventory  # noqa: F401 - fills the registry
 
     return dict(_INVENTORY_REGISTRY)
 
@@ -126,14 +126,14 @@ def device_evaluator(check_id: str) -> Callable[[DeviceEvaluator], DeviceEvaluat
 
 
 def registered_device() -> dict[str, DeviceEvaluator]:
-    import secposture.checks.device  # noqa: F401 - fills the registry
+    import secposture.checks.evaluators.device  # noqa: F401 - fills the registry
 
     return dict(_DEVICE_REGISTRY)
 
 
 def run_device_checks(sweep: SweepResult) -> list[Finding]:
     """Every device check on every device the config audit read, tried or was told about."""
-    from secposture.checks.device import device_targets
+    from secposture.checks.evaluators.device import device_targets
 
     targets = device_targets(sweep)
     if not targets:

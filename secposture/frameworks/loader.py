@@ -15,8 +15,8 @@ from importlib import resources
 from pathlib import Path
 
 from secposture.checks.catalogue import CheckMeta, load_catalogue
-from secposture.config import ConfigError
-from secposture.datafile import load_model, validate_model
+from secposture.config.datafile import load_model, validate_model
+from secposture.config.sections import ConfigError
 from secposture.frameworks.model import Framework
 
 # The order frameworks are shown in; any other shipped file follows, by id.

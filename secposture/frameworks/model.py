@@ -18,8 +18,8 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from secposture.checks.catalogue import load_catalogue
-from secposture.config import Level
-from secposture.models import Record
+from secposture.config.sections import Level
+from secposture.model.records import Record
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
 Text = Annotated[str, Field(min_length=1)]
@@ -263,4 +263,3 @@ def _unique(what: str, ids: list[str]) -> None:
         if item in seen:
             raise ValueError(f"{what}: id '{item}' is used twice")
         seen.add(item)
-

@@ -326,9 +326,7 @@ def _new_secrets(state_dir: Path, services: Iterable[str] = ()) -> LabSecrets:
     return _device_audit_secrets(made, state_dir, services)
 
 
-def _device_audit_secrets(
-    made: LabSecrets, state_dir: Path, services: Iterable[str]
-) -> LabSecrets:
+def _device_audit_secrets(made: LabSecrets, state_dir: Path, services: Iterable[str]) -> LabSecrets:
     """The extra secrets the device-audit hosts need, created once, when first needed."""
     wanted = set(services)
     update: dict[str, str] = {}

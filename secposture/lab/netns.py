@@ -16,17 +16,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-NETNS_DIR = Path("/run/netns")
+from scanners.netns import (
+    NETNS_DIR,
+    NetnsGuardError,
+    current_netns_inode,
+    inside_netns,
+    netns_inode,
+    netns_path,
+    require_inside,
+)
+
 STATE_ROOT = Path("/run/secposture-lab")
 STATE_FILE_NAME = "state.json"
 
 # A lab id is "sp" + 6 hex digits; every namespace of that lab is "<lab id>-<role>".
 LAB_ID_RE = re.compile(r"^sp[0-9a-f]{6}$")
 LAB_NETNS_RE = re.compile(r"^(sp[0-9a-f]{6})-([a-z][a-z0-9]{0,7})$")
-
-
-class NetnsGuardError(RuntimeError):
-    """Raised instead of sending a packet from the wrong network namespace."""
 
 
 class SupportsLabId(Protocol):
@@ -37,46 +42,6 @@ class SupportsLabId(Protocol):
 
 
 LabRef = str | SupportsLabId
-
-
-def _netns_path(name: str) -> Path:
-    # A name with a slash could point stat() anywhere; namespace names never contain one.
-    if not name or "/" in name or name in {".", ".."}:
-        raise NetnsGuardError(f"invalid network namespace name {name!r}")
-    return NETNS_DIR / name
-
-
-def netns_inode(name: str) -> int:
-    """Inode of the named network namespace (``/run/netns/NAME``)."""
-    try:
-        return _netns_path(name).stat().st_ino
-    except FileNotFoundError:
-        raise NetnsGuardError(f"network namespace {name!r} does not exist") from None
-
-
-def current_netns_inode() -> int:
-    """Inode of the network namespace this process runs in."""
-    return Path("/proc/self/ns/net").stat().st_ino
-
-
-def inside_netns(name: str) -> bool:
-    """True when this process runs inside the named network namespace."""
-    try:
-        named = _netns_path(name).stat()
-    except (FileNotFoundError, NetnsGuardError):
-        return False
-    current = Path("/proc/self/ns/net").stat()
-    # Both live on nsfs; comparing the device too rules out an unrelated file with that inode.
-    return (named.st_dev, named.st_ino) == (current.st_dev, current.st_ino)
-
-
-def require_inside(name: str) -> None:
-    """Raise ``NetnsGuardError`` unless this process runs inside namespace ``name``."""
-    if not inside_netns(name):
-        raise NetnsGuardError(
-            f"refusing to send packets: this process is not inside network namespace {name!r}"
-            " (run it through secposture.lab.netns.scanner_exec)"
-        )
 
 
 def lab_id_of_netns(name: str) -> str | None:
@@ -114,7 +79,7 @@ def scanner_netns(lab: LabRef) -> str:
         raise NetnsGuardError(f"lab {lab_id!r} state file names no scanner namespace of its own")
     if ref != lab_id and ref != scanner:
         raise NetnsGuardError(f"{ref!r} is not the scanner namespace of lab {lab_id!r}")
-    if not _netns_path(scanner).exists():
+    if not netns_path(scanner).exists():
         raise NetnsGuardError(f"scanner namespace {scanner!r} of lab {lab_id!r} does not exist")
     return scanner
 

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from secposture.assessment import assess, load_inputs
-from secposture.config import load_config
-from secposture.models import SweepResult
-from secposture.report import findings_document, render_html
-from secposture.report_context import ReportContext
+from secposture.config.sections import load_config
+from secposture.job.assessment import assess, load_inputs
+from secposture.model.records import SweepResult
+from secposture.report.outputs.files import findings_document, render_html
+from secposture.report.view.context import ReportContext
 
 HERE = Path(__file__).parent
 GENERATED = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)

@@ -22,8 +22,7 @@ from typing import Any
 import pytest
 
 from inventory.store import Inventory
-from secposture import exitcodes
-from secposture.devices.lifecycle import Support, judge
+from secposture.checks.lifecycle import Support, judge
 from secposture.lab import (
     DEVICE_AUDIT,
     LabState,
@@ -33,7 +32,8 @@ from secposture.lab import (
     scanner_exec,
     up,
 )
-from secposture.models import Status
+from secposture.model import exitcodes
+from secposture.model.records import Status
 
 pytestmark = pytest.mark.lab
 
@@ -252,8 +252,8 @@ SESSION_SCRIPT = r"""
 import json, logging, sys
 logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
 logging.getLogger("secposture-test").debug("debug logging is on")
-from scanners.devices import DeviceTarget, audit_device
-from secposture.secrets import resolve
+from scanners.devices.collect import DeviceTarget, audit_device
+from secposture.config.secrets import resolve
 refs = json.loads(sys.argv[1])
 out = []
 for address, platform in json.loads(sys.argv[2]):

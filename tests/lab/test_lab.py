@@ -325,7 +325,7 @@ def test_require_inside_refuses_in_the_root_namespace(lab: LabState) -> None:
 
 def test_require_inside_passes_only_inside_the_named_namespace(lab: LabState) -> None:
     code = (
-        "import sys; from secposture.lab.netns import require_inside, NetnsGuardError;"
+        "import sys; from scanners.netns import require_inside, NetnsGuardError;"
         "require_inside(sys.argv[1]); print('inside');"
         "\ntry:\n require_inside(sys.argv[2])\nexcept NetnsGuardError:\n print('refused')"
     )

@@ -25,11 +25,11 @@ from secposture.lab import LabState, demo_config_text, down, scanner_exec, up
 from secposture.lab.lab import add_host
 from secposture.lab.services import HOSTILE_TITLE
 from secposture.lab.topology import DEMO_SUBNET, HTTP_ADMIN, LabHost, Topology
-from secposture.models import SweepResult
+from secposture.model.records import SweepResult
 
 pytestmark = pytest.mark.lab
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
+
 from cdp_browser import Browser, have_chromium  # noqa: E402
 
 HOSTILE_IP = "10.77.0.66"

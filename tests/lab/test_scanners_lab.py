@@ -27,7 +27,7 @@ import pytest
 from secposture.lab import LabState, down, scanner_exec, up
 from secposture.lab import extras as x
 from secposture.lab.topology import Topology
-from secposture.models import AttemptStatus, Reason, SweepResult
+from secposture.model.records import AttemptStatus, Reason, SweepResult
 
 pytestmark = pytest.mark.lab
 
@@ -56,8 +56,8 @@ FAR_NAME = "may-in-tang2.ubnd.lab"
 SWEEP_SCRIPT = textwrap.dedent(
     """
     import json, sys
-    from secposture.config import load_config
-    from secposture.sweep import run_sweep
+    from secposture.config.sections import load_config
+    from secposture.job.sweep import run_sweep
     def progress(event, data):
         print(json.dumps({"event": event, **data}), file=sys.stderr, flush=True)
     result = run_sweep(load_config(sys.argv[1]), progress=progress)

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from assessment_factories import answers_as_of, questionnaire_text, waiver_text
 
-from secposture import exitcodes
 from secposture.frameworks import SHIPPED
 from secposture.lab import LabState, demo_config_text, scanner_exec
+from secposture.model import exitcodes
 
 pytestmark = pytest.mark.lab
 
@@ -94,8 +94,9 @@ def test_gci_scores_the_technical_pillar_from_the_sweep(scored: dict[str, Any]) 
     assert gci["applied_at"] == "commune"
     assert section(gci, "legal")["status"] == "not_applicable"
     technical = section(gci, "technical")
-    secure = next(r for r in technical["requirements"]
-                  if r["id"] == "technical.secure_configuration")
+    secure = next(
+        r for r in technical["requirements"] if r["id"] == "technical.secure_configuration"
+    )
     # the file server's anonymous FTP (its waiver expired) and the printer's SNMP "public" fail
     assert secure["status"] == "scored" and 0.0 < secure["ratio"] < 1.0
     assert secure["counts"]["fail"] >= 2 and secure["counts"]["waived"] >= 1

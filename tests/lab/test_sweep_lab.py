@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from conftest import SweptLab
 
-from secposture import exitcodes
 from secposture.lab import LabState, scanner_exec
+from secposture.model import exitcodes
 
 pytestmark = pytest.mark.lab
 
@@ -138,8 +138,19 @@ def test_demo_command_end_to_end(lab_available: None, tmp_path: Path) -> None:
     from secposture.lab import status
 
     proc = subprocess.run(
-        [sys.executable, "-m", "secposture", "demo", "--out", str(tmp_path / "out"),
-         "--var", str(tmp_path / "var")], capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "secposture",
+            "demo",
+            "--out",
+            str(tmp_path / "out"),
+            "--var",
+            str(tmp_path / "var"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
         check=False,
     )
     assert proc.returncode == exitcodes.OK, proc.stderr[-2000:]
@@ -161,15 +172,17 @@ def test_lab_state_is_untouched(lab: LabState) -> None:
 def test_direct_snmp_probe_reads_the_printer(lab: LabState) -> None:
     """The fallback SNMP probe (used when nmap's scripts leave no evidence) on real snmpd."""
     code = (
-        "import json; from scanners.probes import probe_snmp; "
+        "import json; from scanners.probes.services import probe_snmp; "
         "print(json.dumps([o.model_dump(mode='json') for o in probe_snmp('10.77.0.40')]))"
     )
-    proc = scanner_exec(lab, [sys.executable, "-c", code], capture_output=True, text=True,
-                        timeout=60, check=False)
+    proc = scanner_exec(
+        lab, [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout)
-    accepted = {o["data"]["community"]: o["data"]["accepted"] for o in seen
-                if o["kind"] == "snmp.community"}
+    accepted = {
+        o["data"]["community"]: o["data"]["accepted"] for o in seen if o["kind"] == "snmp.community"
+    }
     assert accepted == {"public": True, "private": False}
     assert any(o["kind"] == "snmp.sysname" and o["data"]["sysname"] == "printer-01" for o in seen)
     assert any(o["kind"] == "snmp.sysdescr" and "LaserJet" in o["data"]["sysdescr"] for o in seen)

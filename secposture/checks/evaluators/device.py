@@ -1,0 +1,234 @@
+"""Evaluators for the ``dev.*`` checks: pure functions of a device's facts. No I/O.
+
+A device whose configuration was not read (wrong password, SSH closed, no credentials
+configured) is not a target of these functions: the engine gives every ``dev.*`` check a
+``not_assessed`` finding with the attempt's reason instead (see :func:`device_targets`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pydantic import ValidationError
+
+from secposture.checks.engine import DeviceEvaluator, Verdict, device_evaluator
+from secposture.checks.lifecycle import Support, judge
+from secposture.model.device_facts import FACTS_KIND, DeviceFacts, Flag, SecretForm, StoredSecret
+from secposture.model.records import AttemptStatus, Status, SweepResult
+
+STAGE = "device"
+# CIS Cisco IOS 12 Benchmark v4.0.0 1.2.6-1.2.9: exec-timeout of 10 minutes or less.
+EXEC_TIMEOUT_MAX_S = 10 * 60
+INCOMPLETE = "the configuration was cut short, so a missing line proves nothing"
+
+Target = DeviceFacts | str  # the facts, or why the device was not read
+
+
+def device_targets(sweep: SweepResult) -> dict[str, Target]:
+    """Every device the config audit knows of in this sweep: its facts, or the reason (an
+    attempt's ``reason: detail``) why it could not be assessed."""
+    targets: dict[str, Target] = {}
+    for attempt in sweep.attempts:
+        if attempt.stage == STAGE and attempt.status is not AttemptStatus.COMPLETED:
+            reason = attempt.reason.value if attempt.reason else attempt.status.value
+            targets[attempt.target] = f"{reason}: {attempt.detail}"
+    for obs in sweep.observations:
+        if obs.kind != FACTS_KIND:
+            continue
+        try:
+            targets[obs.ip] = DeviceFacts.model_validate(obs.data["facts"])
+        except (KeyError, ValidationError):
+            targets[obs.ip] = "parse_error: the stored device facts could not be read"
+    return targets
+
+
+def _said(facts: DeviceFacts, text: str) -> str:
+    return f"{facts.hostname}: {text}" if facts.hostname else text
+
+
+def _flag(facts: DeviceFacts, flag: Flag, *, bad_when: bool) -> Iterator[Verdict]:
+    """A yes/no setting: fail when it equals ``bad_when``; unknown is not assessed."""
+    if not flag.applicable:
+        yield Verdict(Status.NOT_APPLICABLE, reason=flag.evidence)
+    elif flag.value is None:
+        yield Verdict(Status.NOT_ASSESSED, reason=flag.evidence)
+    else:
+        status = Status.FAIL if flag.value is bad_when else Status.PASS
+        yield Verdict(status, evidence=_said(facts, flag.evidence))
+
+
+def _describe(secret: StoredSecret) -> str:
+    """ "enable password stored plaintext", "user admin (privilege 15): secret stored hashed"."""
+    if secret.owner:
+        level = f" (privilege {secret.privilege})" if secret.privilege is not None else ""
+        word = secret.kind.removeprefix("user-")
+        return f"user {secret.owner}{level}: {word} stored {secret.form.value}"
+    return f"{secret.kind.replace('-', ' ')} stored {secret.form.value}"
+
+
+def _secrets_check(
+    facts: DeviceFacts, secrets: list[StoredSecret], none_configured: str
+) -> Iterator[Verdict]:
+    if not secrets:
+        if facts.complete:
+            yield Verdict(Status.NOT_APPLICABLE, reason=none_configured)
+        else:
+            yield Verdict(Status.NOT_ASSESSED, reason=INCOMPLETE)
+        return
+    weak = [s for s in secrets if s.form is not SecretForm.HASHED]
+    if weak:
+        yield Verdict(Status.FAIL, evidence=_said(facts, "; ".join(_describe(s) for s in weak)))
+    else:
+        yield Verdict(Status.PASS, evidence=_said(facts, "; ".join(_describe(s) for s in secrets)))
+
+
+@device_evaluator("dev.enable_password_plaintext")
+def enable_password_plaintext(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+    yield from _secrets_check(
+        facts,
+        facts.secrets_of("enable-password", "enable-secret", "super-password"),
+        "no enable password or secret is configured",
+    )
+
+
+@device_evaluator("dev.local_user_plaintext_password")
+def local_user_plaintext_password(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+    yield from _secrets_check(
+        facts, facts.secrets_of("user-password", "user-secret"), "no local user accounts"
+    )
+
+
+@device_evaluator("dev.password_encryption_off")
+def password_encryption_off(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+    flag = facts.password_encryption
+    if flag.applicable and flag.value is False:
+        clear = [s for s in facts.secrets if s.form is SecretForm.PLAINTEXT]
+        evidence = flag.evidence + (f"; {len(clear)} password(s) in clear text" if clear else "")
+        flag = flag.model_copy(update={"evidence": evidence})
+    yield from _flag(facts, flag, bad_when=False)
+
+
+def _flag_check(field: str, bad_when: bool) -> DeviceEvaluator:
+    def evaluate(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+        flag = getattr(facts, field)
+        yield from _flag(facts, flag, bad_when=bad_when)
+
+    return evaluate
+
+
+# Checks that are one yes/no setting each: (check id, fact, the value that fails).
+for _check_id, _field, _bad in (
+    ("dev.vty_telnet", "telnet", True),
+    ("dev.ssh_version_2_missing", "ssh_v2_only", False),
+    ("dev.http_server_enabled", "http_server", True),
+    ("dev.no_login_banner", "login_banner", False),
+    ("dev.aaa_missing", "aaa", False),
+):
+    device_evaluator(_check_id)(_flag_check(_field, _bad))
+
+
+@device_evaluator("dev.snmp_default_community")
+def snmp_default_community(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+    communities = facts.snmp_communities
+    defaults = sorted({c.default_name for c in communities if c.default_name})
+    hidden = [c for c in communities if not c.readable]
+    if defaults:
+        yield Verdict(
+            Status.FAIL,
+            evidence=_said(facts, "default community configured: " + ", ".join(defaults)),
+        )
+    elif hidden:
+        yield Verdict(
+            Status.NOT_ASSESSED,
+            reason=f"{len(hidden)} community(ies) stored encrypted: whether one is a default "
+            "cannot be told from the configuration",
+        )
+    elif not facts.complete:
+        yield Verdict(Status.NOT_ASSESSED, reason=INCOMPLETE)
+    else:
+        said = (
+            f"{len(communities)} community(ies), none a default"
+            if communities
+            else ("no SNMP community configured")
+        )
+        yield Verdict(Status.PASS, evidence=_said(facts, said))
+
+
+@device_evaluator("dev.snmp_rw_community")
+def snmp_rw_community(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+    writable = [c for c in facts.snmp_communities if c.access == "rw"]
+    if writable:
+        named = [c.default_name for c in writable if c.default_name]
+        extra = f" (including {', '.join(named)})" if named else ""
+        yield Verdict(
+            Status.FAIL,
+            evidence=_said(facts, f"{len(writable)} community(ies) with write access{extra}"),
+        )
+    elif not facts.complete:
+        yield Verdict(Status.NOT_ASSESSED, reason=INCOMPLETE)
+    else:
+        yield Verdict(Status.PASS, evidence=_said(facts, "no SNMP community with write access"))
+
+
+@device_evaluator("dev.no_remote_logging")
+def no_remote_logging(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+    if facts.logging_disabled:
+        yield Verdict(Status.FAIL, evidence=_said(facts, "logging is switched off"))
+    elif facts.logging_hosts:
+        yield Verdict(
+            Status.PASS, evidence=_said(facts, "logs sent to " + ", ".join(facts.logging_hosts))
+        )
+    elif not facts.complete:
+        yield Verdict(Status.NOT_ASSESSED, reason=INCOMPLETE)
+    else:
+        yield Verdict(Status.FAIL, evidence=_said(facts, "no syslog server configured"))
+
+
+@device_evaluator("dev.no_ntp")
+def no_ntp(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+    if facts.ntp_servers:
+        yield Verdict(
+            Status.PASS, evidence=_said(facts, "NTP servers: " + ", ".join(facts.ntp_servers))
+        )
+    elif not facts.complete:
+        yield Verdict(Status.NOT_ASSESSED, reason=INCOMPLETE)
+    else:
+        yield Verdict(Status.FAIL, evidence=_said(facts, "no NTP server configured"))
+
+
+def _timeout_problem(seconds: int | None) -> str | None:
+    if seconds is None:
+        return "no timeout set (set 10 minutes or less explicitly)"
+    if seconds == 0:
+        return "never times out"
+    if seconds > EXEC_TIMEOUT_MAX_S:
+        return f"{seconds // 60} min {seconds % 60} s, more than 10 minutes"
+    return None
+
+
+@device_evaluator("dev.exec_timeout_missing")
+def exec_timeout_missing(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+    lines = facts.management
+    if not lines:
+        yield Verdict(
+            Status.NOT_ASSESSED, reason="no console or remote management lines were found"
+        )
+        return
+    problems = [(m.name, p) for m in lines if (p := _timeout_problem(m.exec_timeout_s))]
+    if problems:
+        yield Verdict(
+            Status.FAIL, evidence=_said(facts, "; ".join(f"{n}: {p}" for n, p in problems))
+        )
+    else:
+        shown = ", ".join(f"{m.name} {m.exec_timeout_s}s" for m in lines)
+        yield Verdict(Status.PASS, evidence=_said(facts, shown))
+
+
+@device_evaluator("dev.os_unsupported")
+def os_unsupported(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+    judgement = judge(facts.platform, facts.os.version, sweep.started.date())
+    if judgement.support is Support.UNKNOWN:
+        yield Verdict(Status.NOT_ASSESSED, reason=judgement.evidence)
+    else:
+        status = Status.FAIL if judgement.support is Support.ENDED else Status.PASS
+        yield Verdict(status, evidence=_said(facts, judgement.evidence))

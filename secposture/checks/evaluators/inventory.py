@@ -1,0 +1,101 @@
+"""Evaluators over the inventory as a whole: the approved asset register. Pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from inventory.facts import DeviceSeen, InventoryFacts
+from secposture.checks.engine import Verdict, inventory_evaluator
+from secposture.config.sections import ApprovedAsset
+from secposture.model.records import Status
+
+NO_REGISTER = "no approved asset register in the config ([assets] approved = …)"
+
+
+def approves(entry: ApprovedAsset, ip: str, mac: str | None) -> bool:
+    """An entry names a device by MAC; by IP only where one side has no MAC to compare."""
+    if entry.mac is not None and mac == entry.mac:
+        return True
+    return entry.ip == ip and (entry.mac is None or mac is None)
+
+
+def _who(device: DeviceSeen) -> str:
+    parts = [device.ip, device.mac or "no MAC seen", device.vendor or ""]
+    return ", ".join(p for p in parts if p)
+
+
+@inventory_evaluator("asset.unknown_device")
+def unknown_device(facts: InventoryFacts) -> Iterator[tuple[str, Verdict]]:
+    register = facts.register
+    mac_only = register is not None and any(e.ip is None for e in register.approved)
+    for device in (d for d in facts.devices if d.seen_now):
+        if register is None:
+            yield device.ip, Verdict(Status.NOT_ASSESSED, reason=NO_REGISTER)
+            continue
+        entry = next((e for e in register.approved if approves(e, device.ip, device.mac)), None)
+        if entry is not None:
+            yield (
+                device.ip,
+                Verdict(
+                    Status.PASS,
+                    evidence=f"approved: {entry.label} ({entry.owner}; {entry.purpose})",
+                ),
+            )
+        elif device.mac is None and mac_only:
+            # Seen across a router: it may be one of the devices the register lists by MAC.
+            yield (
+                device.ip,
+                Verdict(
+                    Status.NOT_ASSESSED,
+                    reason="seen without a MAC address; list it in the register by IP to assess it",
+                ),
+            )
+        else:
+            yield (
+                device.ip,
+                Verdict(Status.FAIL, evidence=f"not on the approved register: {_who(device)}"),
+            )
+
+
+@inventory_evaluator("asset.missing_approved")
+def missing_approved(facts: InventoryFacts) -> Iterator[tuple[str, Verdict]]:
+    register = facts.register
+    if register is None:
+        yield ", ".join(facts.scopes), Verdict(Status.NOT_ASSESSED, reason=NO_REGISTER)
+        return
+    limit = register.missing_after_days
+    for entry in register.approved:
+        device = next((d for d in facts.devices if approves(entry, d.ip, d.mac)), None)
+        target = entry.ip or (device.ip if device else None) or entry.mac or "?"
+        if device is not None and device.seen_now:
+            yield target, Verdict(Status.PASS, evidence=f"{entry.label} seen in this sweep")
+            continue
+        if not facts.absence_assessed:
+            yield (
+                target,
+                Verdict(Status.NOT_ASSESSED, reason="discovery did not complete in this sweep"),
+            )
+            continue
+        since = device.last_seen if device else facts.history_start
+        days = (facts.at - since).days
+        seen = f"last seen {since:%Y-%m-%d}" if device else f"never seen since {since:%Y-%m-%d}"
+        if days >= limit:
+            yield (
+                target,
+                Verdict(
+                    Status.FAIL, evidence=f"{entry.label} ({entry.owner}): {seen}, {days} days ago"
+                ),
+            )
+        elif device is not None:
+            yield (
+                target,
+                Verdict(Status.PASS, evidence=f"{entry.label}: {seen}, {days} of {limit} days"),
+            )
+        else:
+            yield (
+                target,
+                Verdict(
+                    Status.NOT_ASSESSED,
+                    reason=f"{entry.label} not seen yet; history covers {days} of {limit} days",
+                ),
+            )

@@ -1,0 +1,87 @@
+"""``secposture inventory import-nmap FILE``: an existing nmap XML report into the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from inventory.facts import inventory_facts
+from inventory.storage import StoreError
+from inventory.store import Inventory
+from scanners.nmap.xml_import import NmapImportError, sweep_from_nmap
+from scanners.scope import Scope, ScopeError
+from secposture.checks.engine import run_inventory_checks
+from secposture.cli import _emit_json, _lang, _load, fail
+from secposture.cli.inventory import inventory_group
+from secposture.config.sections import ConfigError
+from secposture.job.assessment import assess, load_inputs
+from secposture.job.sweep import new_sweep_id
+from secposture.model import exitcodes
+from secposture.model.i18n import t
+
+
+@inventory_group.command("import-nmap")
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Agency configuration file (TOML).",
+)
+@click.argument("xml_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def import_nmap(config_path: Path, xml_file: Path, as_json: bool) -> None:
+    """Import an nmap XML report (nmap -oX) as a sweep: devices, services, script evidence.
+
+    Hosts outside the config's scopes (or excluded) are left out. The file is read with
+    defusedxml: a report with entities or external references, or one cut short, is refused
+    with one line and the store is left exactly as it was (exit 2).
+    """
+    lang = _lang()
+    config = _load(config_path)
+    try:
+        scope = Scope(
+            config.scan.scopes, config.scan.exclude, allow_public=config.scan.allow_public
+        )
+        sweep, skipped = sweep_from_nmap(
+            xml_file,
+            agency_id=config.agency.id,
+            sweep_id=new_sweep_id(config.agency.id),
+            scope=scope,
+        )
+        inputs = load_inputs(config)
+    except (NmapImportError, ScopeError) as exc:
+        fail(t("import.error", lang, file=xml_file, detail=str(exc)), exitcodes.USAGE)
+    except ConfigError as exc:
+        fail(t("error.config", lang, detail=str(exc)), exitcodes.USAGE)
+    store = Inventory.for_config(config)
+    try:
+        inventory = run_inventory_checks(inventory_facts(store, sweep, config.assets))
+        result = assess(sweep, config, inputs=inputs, extra_findings=inventory)
+        changes = store.commit_sweep(sweep, result.findings, result.score)
+    except StoreError as exc:
+        fail(t("inventory.error.store", lang, detail=str(exc)), exitcodes.ENVIRONMENT)
+    counts = sweep.counts
+    if as_json:
+        _emit_json(
+            {
+                "sweep_id": sweep.sweep_id,
+                "hosts": counts.hosts_found,
+                "services": counts.services_open,
+                "left_out_of_scope": skipped,
+                "changes": len(changes),
+            }
+        )
+        return
+    click.echo(
+        t(
+            "import.done",
+            lang,
+            hosts=counts.hosts_found,
+            services=counts.services_open,
+            file=xml_file.name,
+            sweep_id=sweep.sweep_id,
+        )
+    )

@@ -1,0 +1,186 @@
+"""The collector's HTTP service (FastAPI, served by uvicorn), with its OpenAPI schema.
+
+Only one thing comes in: a bundle, as the raw bytes of its file. Its signature is its
+credential: a bundle is stored only when a key registered for the unit it names signed it.
+The size limit is enforced before the body is read (a 10 GB Content-Length is refused from
+the headers alone) and again while streaming, for uploads that do not declare a length.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from secposture import __version__
+from secposture.bundle.envelope import RejectReason
+from secposture.bundle.outbox import MEDIA_TYPE, UPLOAD_PATH
+from secposture.province.hierarchy import CollectorConfig, Hierarchy
+from secposture.province.store import CollectorStore, IngestOutcome, log
+
+LOG_FILE = "collector.log"
+STATUS: dict[RejectReason, int] = {
+    RejectReason.TOO_LARGE: 413,
+    RejectReason.MALFORMED: 400,
+    RejectReason.UNSUPPORTED_FORMAT: 400,
+    RejectReason.UNSIGNED: 401,
+    RejectReason.BAD_SIGNATURE: 403,
+    RejectReason.UNKNOWN_KEY: 403,
+    RejectReason.UNKNOWN_UNIT: 403,
+    RejectReason.KEY_MISMATCH: 403,
+    RejectReason.DUPLICATE: 409,
+    RejectReason.CONFLICT: 409,
+}
+
+
+class UploadReply(BaseModel):
+    """The collector's answer to an upload."""
+
+    status: str  # "accepted" or "rejected"
+    reason: RejectReason | None = None
+    detail: str
+    agency: str | None = None
+    sweep_id: str | None = None
+    latest: bool = False
+
+
+class UnitStatus(BaseModel):
+    id: str
+    name: str
+    level: str
+    parent: str
+    latest_sweep: str | None
+    latest_started: str | None
+    score: float | None
+
+
+def _reply(outcome: IngestOutcome) -> JSONResponse:
+    if outcome.accepted or outcome.reason is None:
+        return JSONResponse(outcome.as_dict(), status_code=201)
+    headers = {"Connection": "close"} if outcome.reason is RejectReason.TOO_LARGE else None
+    return JSONResponse(outcome.as_dict(), status_code=STATUS[outcome.reason], headers=headers)
+
+
+def _refuse(reason: RejectReason, detail: str, source: str) -> JSONResponse:
+    log.warning("rejected bundle from %s: %s: %s", source, reason.value, detail)
+    return _reply(IngestOutcome(False, reason, detail))
+
+
+def create_app(config: CollectorConfig) -> FastAPI:
+    """The collector's ASGI application for one province."""
+    section = config.collector
+    store = CollectorStore(section.store, Hierarchy(config), max_bytes=section.max_bundle_bytes)
+    limit = section.max_bundle_bytes
+    app = FastAPI(
+        title="secposture collector",
+        version=__version__,
+        summary=f"Signed posture bundles of the units of {config.province.name}",
+        # The interactive docs pages load scripts from a CDN; the schema alone is served.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    rejections = {
+        code: {
+            "model": UploadReply,
+            "description": ", ".join(r.value for r, c in STATUS.items() if c == code),
+        }
+        for code in sorted(set(STATUS.values()))
+    }
+
+    @app.post(
+        UPLOAD_PATH,
+        status_code=201,
+        response_model=UploadReply,
+        responses=rejections,  # type: ignore[arg-type]
+        summary="Upload one signed bundle (the raw bytes of a .bundle file)",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        },
+    )
+    async def upload_bundle(request: Request) -> JSONResponse:
+        source = request.client.host if request.client else "?"
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                return _refuse(RejectReason.MALFORMED, "Content-Length is not a number", source)
+            if int(declared) > limit:
+                return _refuse(
+                    RejectReason.TOO_LARGE,
+                    f"Content-Length {declared} exceeds the {limit}-byte limit",
+                    source,
+                )
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                return _refuse(
+                    RejectReason.TOO_LARGE, f"body exceeds the {limit}-byte limit", source
+                )
+        outcome = await run_in_threadpool(store.ingest, bytes(body), source=source)
+        return _reply(outcome)
+
+    @app.get("/api/v1/health", summary="Is the collector up")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/api/v1/units", response_model=list[UnitStatus], summary="Each unit's last bundle")
+    def units() -> list[UnitStatus]:
+        latest = store.latest_rows()
+        out = []
+        for unit in sorted(store.hierarchy.units.values(), key=lambda u: u.id):
+            row = latest.get(unit.id)
+            out.append(
+                UnitStatus(
+                    id=unit.id,
+                    name=unit.name,
+                    level=unit.level.value,
+                    parent=unit.parent,
+                    latest_sweep=row["sweep_id"] if row else None,
+                    latest_started=row["started"] if row else None,
+                    score=row["score"]["overall"] if row else None,
+                )
+            )
+        return out
+
+    return app
+
+
+def configure_logging(store_root: Path) -> None:
+    """Collector events to stderr and to ``collector.log`` in the store (who sent what, and
+    every refusal with its reason)."""
+    store_root.mkdir(parents=True, exist_ok=True)
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    for handler in (
+        logging.StreamHandler(sys.stderr),
+        logging.FileHandler(store_root / LOG_FILE, encoding="utf-8"),
+    ):
+        handler.setFormatter(formatter)
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
+def serve(config: CollectorConfig, *, host: str | None = None, port: int | None = None) -> None:
+    """Run the collector until interrupted; TLS when the config names a certificate."""
+    import uvicorn
+
+    section = config.collector
+    configure_logging(section.store)
+    uvicorn.run(
+        create_app(config),
+        host=host or section.host,
+        port=port or section.port,
+        ssl_certfile=str(section.tls_cert) if section.tls_cert else None,
+        ssl_keyfile=str(section.tls_key) if section.tls_key else None,
+        server_header=False,
+        timeout_keep_alive=5,
+        log_level="warning",
+    )

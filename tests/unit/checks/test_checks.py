@@ -1,0 +1,140 @@
+"""Check evaluators on recorded observations (issue #2): pass, fail, not_assessed, n/a."""
+
+from __future__ import annotations
+
+from factories import host, obs, svc, sweep
+
+from secposture.checks import load_catalogue, run_checks
+from secposture.checks.engine import registered
+from secposture.model.records import Finding, Status
+
+
+def by_check(findings: list[Finding], check_id: str, ip: str) -> list[Finding]:
+    return [f for f in findings if f.check_id == check_id and f.target.ip == ip]
+
+
+def statuses(findings: list[Finding], check_id: str, ip: str) -> set[Status]:
+    return {f.status for f in by_check(findings, check_id, ip)}
+
+
+def test_every_registered_check_is_in_the_catalogue_with_both_languages() -> None:
+    catalogue = load_catalogue()
+    for check_id in registered():
+        meta = catalogue[check_id]
+        assert meta.title_vi and meta.title_en and meta.remediation_vi and meta.remediation_en
+    assert {
+        "net.telnet_exposed",
+        "net.ftp_anonymous",
+        "net.snmp_default_community",
+        "net.http_admin_cleartext",
+    } <= set(registered())
+
+
+def test_lab_like_sweep_fails_where_deserved_and_passes_the_hardened_host() -> None:
+    # Given a hardened SSH host, an FTP server, an old router and a printer
+    s = sweep(
+        host("10.77.0.10", svc(22, "ssh", product="OpenSSH")),
+        host("10.77.0.20", svc(21, "ftp", product="vsftpd")),
+        host("10.77.0.30", svc(23, "telnet"), svc(80, "http")),
+        host("10.77.0.40", svc(161, "snmp", proto="udp"), svc(9100, "jetdirect")),
+        observations=(
+            obs(
+                "ftp.anonymous",
+                "10.77.0.20",
+                21,
+                allowed=True,
+                output="Anonymous FTP login allowed",
+            ),
+            obs("http.title", "10.77.0.30", 80, title="<script>alert(1)</script> Router admin"),
+            obs(
+                "snmp.community",
+                "10.77.0.40",
+                161,
+                "udp",
+                community="public",
+                accepted=True,
+                sysdescr="HP LaserJet",
+            ),
+        ),
+    )
+    # When the checks run
+    f = run_checks(s)
+    # Then each check fails on the host that deserves it, and the hardened host has no fail
+    assert statuses(f, "net.telnet_exposed", "10.77.0.30") == {Status.FAIL}
+    assert statuses(f, "net.ftp_anonymous", "10.77.0.20") == {Status.FAIL}
+    assert statuses(f, "net.snmp_default_community", "10.77.0.40") == {Status.FAIL}
+    assert statuses(f, "net.http_admin_cleartext", "10.77.0.30") == {Status.FAIL}
+    hardened = [x for x in f if x.target.ip == "10.77.0.10"]
+    assert Status.FAIL not in {x.status for x in hardened}
+    assert statuses(f, "net.telnet_exposed", "10.77.0.10") == {Status.PASS}
+    assert statuses(f, "net.ftp_anonymous", "10.77.0.10") == {Status.NOT_APPLICABLE}
+    snmp = by_check(f, "net.snmp_default_community", "10.77.0.40")[0]
+    assert "public" in snmp.evidence and snmp.target.port == 161 and snmp.target.proto == "udp"
+
+
+def test_failed_port_scan_is_not_assessed_never_pass() -> None:
+    s = sweep(host("10.77.0.50", scanned=False))
+    f = run_checks(s)
+    assert {x.status for x in f} == {Status.NOT_ASSESSED}
+    assert all(x.reason for x in f)
+
+
+def test_ftp_without_probe_evidence_is_not_assessed() -> None:
+    f = run_checks(sweep(host("10.77.0.20", svc(21, "ftp"))))
+    assert statuses(f, "net.ftp_anonymous", "10.77.0.20") == {Status.NOT_ASSESSED}
+
+
+def test_ftp_refusing_anonymous_passes() -> None:
+    s = sweep(
+        host("10.77.0.20", svc(21, "ftp")),
+        observations=(obs("ftp.anonymous", "10.77.0.20", 21, allowed=False),),
+    )
+    assert statuses(run_checks(s), "net.ftp_anonymous", "10.77.0.20") == {Status.PASS}
+
+
+def test_snmp_not_probed_is_not_assessed_and_refused_community_passes() -> None:
+    unprobed = sweep(host("10.77.0.40", udp=()))
+    assert statuses(run_checks(unprobed), "net.snmp_default_community", "10.77.0.40") == {
+        Status.NOT_ASSESSED
+    }
+    # UDP 161 scanned and open|filtered, but no community probe ran (issue #2: never a false pass)
+    silent = sweep(host("10.77.0.40", svc(161, "snmp", proto="udp", state="open|filtered")))
+    assert statuses(run_checks(silent), "net.snmp_default_community", "10.77.0.40") == {
+        Status.NOT_ASSESSED
+    }
+    closed = sweep(host("10.77.0.40"))
+    assert statuses(run_checks(closed), "net.snmp_default_community", "10.77.0.40") == {Status.PASS}
+    refused = sweep(
+        host("10.77.0.40"),
+        observations=(
+            obs("snmp.community", "10.77.0.40", 161, "udp", community="public", accepted=False),
+        ),
+    )
+    assert statuses(run_checks(refused), "net.snmp_default_community", "10.77.0.40") == {
+        Status.PASS
+    }
+
+
+def test_http_checks_tell_admin_pages_from_others() -> None:
+    s = sweep(
+        host("10.0.0.1", svc(80, "http")),
+        host("10.0.0.2", svc(80, "http")),
+        host("10.0.0.3", svc(8080, "http-proxy")),
+        host("10.0.0.4", svc(443, "http", tunnel="ssl")),
+        host("10.0.0.5", svc(80, "http")),
+        host("10.0.0.6", svc(80, "http")),
+        observations=(
+            obs("http.title", "10.0.0.6", 80, title="Trang chủ"),
+            obs("http.login_form", "10.0.0.6", 80, present=True),
+            obs("http.title", "10.0.0.1", 80, title="Đăng nhập quản trị"),
+            obs("http.title", "10.0.0.2", 80, title="Cổng thông tin xã"),
+            obs("http.auth", "10.0.0.3", 8080, schemes="Basic realm=router"),
+        ),
+    )
+    f = run_checks(s)
+    assert statuses(f, "net.http_admin_cleartext", "10.0.0.1") == {Status.FAIL}
+    assert statuses(f, "net.http_admin_cleartext", "10.0.0.2") == {Status.PASS}
+    assert statuses(f, "net.http_admin_cleartext", "10.0.0.3") == {Status.FAIL}
+    assert statuses(f, "net.http_admin_cleartext", "10.0.0.4") == {Status.NOT_APPLICABLE}
+    assert statuses(f, "net.http_admin_cleartext", "10.0.0.5") == {Status.NOT_ASSESSED}
+    assert statuses(f, "net.http_admin_cleartext", "10.0.0.6") == {Status.FAIL}

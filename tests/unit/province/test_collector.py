@@ -1,0 +1,351 @@
+"""The collector (issue #8), served for real by uvicorn on a free loopback port.
+
+Every refusal must leave the store exactly as it was: the test compares every file of the
+store before and after (the log file aside, which is where refusals are written).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import types
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bundle_helpers import (
+    AGENCY,
+    agency_config,
+    collector_config,
+    free_port,
+    make_key,
+    running_collector,
+    store_sweeps,
+)
+from click.testing import CliRunner
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from secposture.bundle.envelope import BundleError, canonical_json, sign_payload
+from secposture.bundle.keys import public_key_text
+from secposture.bundle.outbox import (
+    MEDIA_TYPE,
+    SENT,
+    NotDelivered,
+    after_sweep,
+    outbox_dir,
+    post_bundle,
+    push_outbox,
+    queue_sweeps,
+)
+from secposture.cli import main
+from secposture.config.sections import ConfigError
+from secposture.province.hierarchy import Hierarchy, load_collector_config
+from secposture.province.store import CollectorStore
+
+OTHER = "tn-xa-khac"
+LIMIT = 256 * 1024
+
+
+def store_files(root: Path) -> dict[str, bytes]:
+    """Every file of the collector store except its log and lock files."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != "collector.log" and not p.name.endswith(".lock")
+    }
+
+
+class Province:
+    """An agency with two stored sweeps, a registered neighbour, and the collector config."""
+
+    def __init__(self, tmp: Path, port: int | None = None) -> None:
+        url = f"http://127.0.0.1:{port}" if port else None
+        self.config = agency_config(tmp / "agency", url)
+        self.public = make_key(self.config)
+        self.sweeps = store_sweeps(self.config, 2)
+        self.other_key = Ed25519PrivateKey.generate()
+        self.toml = collector_config(
+            tmp,
+            [
+                {
+                    "id": AGENCY,
+                    "name": "UBND xã Mẫu",
+                    "level": "commune",
+                    "parent": "tn-huyen-mau",
+                    "keys": [self.public],
+                },
+                {
+                    "id": OTHER,
+                    "name": "UBND xã Khác",
+                    "level": "commune",
+                    "parent": "tn-huyen-mau",
+                    "keys": [public_key_text(self.other_key)],
+                },
+            ],
+            max_bundle_bytes=LIMIT,
+        )
+        self.store_root = tmp / "collector"
+        paths = queue_sweeps(self.config, self.sweeps)
+        self.bundles = [p.read_bytes() for p in paths]
+
+
+def upload(url: str, data: bytes) -> tuple[int, dict[str, Any]]:
+    reply = post_bundle(url, data)
+    return reply.status, {"reason": reply.reason, "detail": reply.detail}
+
+
+def signed_by(key: Ed25519PrivateKey, data: bytes, **agency: str) -> bytes:
+    """The bundle's payload (agency fields changed) signed with ``key``."""
+    from secposture.bundle.model import BundlePayload
+
+    doc = json.loads(data)
+    doc["payload"]["agency"].update(agency)
+    return sign_payload(BundlePayload.model_validate(doc["payload"]), key)
+
+
+def raw_request(port: int, head: bytes, body: bytes = b"") -> tuple[bytes, float]:
+    """Send a hand-written HTTP request; the reply's bytes and how long it took."""
+    start = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head + body)
+        reply = b""
+        while b"\r\n\r\n" not in reply or not reply.rstrip().endswith(b"}"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    return reply, time.monotonic() - start
+
+
+@pytest.fixture
+def province(tmp_path: Path) -> Province:
+    return Province(tmp_path)
+
+
+def test_good_bundle_accepted_and_every_bad_one_refused_without_changing_the_store(
+    province: Province, tmp_path: Path
+) -> None:
+    port = free_port()
+    good, older = province.bundles[1], province.bundles[0]
+    tampered = good.replace(b'"status":"fail"', b'"status":"pass"', 1)
+    doc = json.loads(good)
+    doc["payload"]["generator"] = "edited after signing"
+    edited = canonical_json(doc)
+    stranger = Ed25519PrivateKey.generate()
+    with running_collector(province.toml, port) as url:
+        # Given a good bundle, when it is uploaded, then it is stored
+        status, body = upload(url, good)
+        assert status == 201, body
+        assert (
+            province.store_root / "bundles" / AGENCY / f"{province.sweeps[1]}.bundle"
+        ).read_bytes() == good
+        before = store_files(province.store_root)
+
+        # When bad bundles arrive, each is refused with its reason
+        cases = {
+            "tampered": (tampered, 403, "bad_signature"),
+            "edited": (edited, 403, "bad_signature"),
+            "unknown key": (signed_by(stranger, good), 403, "unknown_key"),
+            "unknown unit": (signed_by(stranger, good, id="tn-xa-la"), 403, "unknown_unit"),
+            "another unit's key": (signed_by(province.other_key, good), 403, "key_mismatch"),
+            "replayed": (good, 409, "duplicate"),
+            "truncated": (good[: len(good) // 3], 400, "malformed"),
+            "unsigned": (canonical_json({**doc, "signature": None}), 401, "unsigned"),
+            "oversized": (good + b" " * LIMIT, 413, "too_large"),
+        }
+        for name, (data, code, reason) in cases.items():
+            status, body = upload(url, data)
+            assert (status, body["reason"]) == (code, reason), name
+
+        # A 10 GB Content-Length is refused from the headers, before any body is read
+        head = (
+            b"POST /api/v1/bundles HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: " + MEDIA_TYPE.encode() + b"\r\n"
+            b"Content-Length: 10737418240\r\n\r\n"
+        )
+        reply, took = raw_request(port, head, b"{" * 4096)
+        assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
+        assert b'"too_large"' in reply and took < 5
+        # and so is a chunked upload that never says its length but keeps going
+        chunk = b"%x\r\n%s\r\n" % (64 * 1024, b" " * 64 * 1024)
+        reply, _ = raw_request(
+            port,
+            b"POST /api/v1/bundles HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+            chunk * 5 + b"0\r\n\r\n",
+        )
+        assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
+
+        # Then nothing stored changed
+        assert store_files(province.store_root) == before
+
+        # An older sweep is kept for the trend but does not replace the latest
+        status, body = upload(url, older)
+        assert status == 201
+        with urllib.request.urlopen(url + "/api/v1/units", timeout=5) as reply_units:
+            units = {u["id"]: u for u in json.load(reply_units)}
+        assert units[AGENCY]["latest_sweep"] == province.sweeps[1]
+        assert units[OTHER]["latest_sweep"] is None
+
+    # Every refusal is in the log with its reason
+    log = (province.store_root / "collector.log").read_text("utf-8")
+    for reason in (
+        "bad_signature",
+        "unknown_key",
+        "unknown_unit",
+        "key_mismatch",
+        "duplicate",
+        "malformed",
+        "unsigned",
+        "too_large",
+    ):
+        assert f"rejected bundle from 127.0.0.1: {reason}" in log, reason
+
+
+def test_agent_keeps_its_bundle_while_the_collector_is_down_and_delivers_it_later(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    province = Province(tmp_path, port)  # bundles for both sweeps are in the outbox
+    config = province.config
+    outbox = outbox_dir(config)
+    # Given the collector is down, when the agent pushes after its sweep
+    job = types.SimpleNamespace(sweep=types.SimpleNamespace(sweep_id=province.sweeps[1]))
+    with pytest.raises(NotDelivered, match="wait in"):
+        after_sweep(config, job)  # type: ignore[arg-type]
+    # Then both bundles stay in the outbox with a next try set by back-off
+    waiting = sorted(p.name for p in outbox.glob("*.bundle"))
+    assert waiting == [f"{s}.bundle" for s in province.sweeps]
+    state = json.loads((outbox / ".state.json").read_text())
+    assert state[waiting[0]]["attempts"] == 1 and "unreachable" in state[waiting[0]]["last_error"]
+    # and a push before that time does not hammer the link
+    assert len(push_outbox(config).pending) == 2
+    assert json.loads((outbox / ".state.json").read_text())[waiting[0]]["attempts"] == 1
+
+    # When the collector comes back and the back-off time has come
+    with running_collector(province.toml, port):
+        due = max(p.next_try for p in push_outbox(config).pending)
+        result = push_outbox(config, now=due)
+    # Then every bundle is delivered, moved to sent/, and the collector has them
+    assert sorted(result.delivered) == waiting and result.done
+    assert not list(outbox.glob("*.bundle"))
+    assert sorted(p.name for p in (outbox / SENT).glob("*.bundle")) == waiting
+    stored = sorted(p.name for p in (province.store_root / "bundles" / AGENCY).glob("*.bundle"))
+    assert stored == waiting
+
+
+def test_a_refused_bundle_is_kept_in_rejected_with_its_reason(tmp_path: Path) -> None:
+    port = free_port()
+    province = Province(tmp_path, port)
+    outbox = outbox_dir(province.config)
+    bad = outbox / f"{province.sweeps[0]}.bundle"
+    bad.write_bytes(bad.read_bytes().replace(b'"fail"', b'"pass"', 1))
+    with running_collector(province.toml, port):
+        result = push_outbox(province.config, force=True)
+    assert result.delivered == (f"{province.sweeps[1]}.bundle",)
+    assert [name for name, _ in result.rejected] == [bad.name]
+    assert (outbox / "rejected" / bad.name).exists()
+    assert "bad_signature" in (outbox / "rejected" / f"{bad.name}.reason").read_text()
+
+
+def test_openapi_schema_documents_the_upload(province: Province) -> None:
+    with running_collector(province.toml, free_port()) as url:
+        with urllib.request.urlopen(url + "/api/v1/openapi.json", timeout=5) as reply:
+            schema = json.load(reply)
+        # the interactive docs would load scripts from a CDN: they are not served
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(url + "/docs", timeout=5)
+    upload_op = schema["paths"]["/api/v1/bundles"]["post"]
+    assert MEDIA_TYPE in upload_op["requestBody"]["content"]
+    assert {"201", "400", "401", "403", "409", "413"} <= set(upload_op["responses"])
+    assert "UploadReply" in schema["components"]["schemas"]
+
+
+def test_losing_or_damaging_the_index_loses_nothing(province: Province) -> None:
+    config = load_collector_config(province.toml)
+    store = CollectorStore(config.collector.store, Hierarchy(config), max_bytes=LIMIT)
+    for data in province.bundles:
+        assert store.ingest(data, source="test").accepted
+    key = [(r["agency"], r["sweep_id"], r["digest"], r["score"]) for r in store.rows()]
+    index = province.store_root / "bundles" / AGENCY / "index.json"  # the agency's index
+    index.unlink()
+    assert [(r["agency"], r["sweep_id"], r["digest"], r["score"]) for r in store.rows()] == key
+    index.write_bytes(b'{"bundles": {"1": {"agen')  # torn by a crash
+    assert [(r["agency"], r["sweep_id"], r["digest"], r["score"]) for r in store.rows()] == key
+    # and the rebuilt index still refuses a replay
+    assert store.ingest(province.bundles[0], source="test").reason.value == "duplicate"  # type: ignore[union-attr]
+    # A stored file altered afterwards is refused when read, not shown
+    row = store.rows()[0]
+    path = province.store_root / row["file"]
+    path.write_bytes(path.read_bytes().replace(b'"fail"', b'"pass"', 1))
+    with pytest.raises(BundleError, match="changed since it was stored"):
+        store.payload(row)
+
+
+def test_collector_ingest_folder_cli(province: Province, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.bundle").write_bytes(province.bundles[0])
+    (inbox / "b.bundle").write_bytes(province.bundles[1].replace(b'"fail"', b'"pass"', 1))
+    with open(inbox / "c.bundle", "wb") as huge:  # sparse: refused from its size alone
+        huge.truncate(10 * 1024**3)
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["--lang", "en", "collector", "ingest", str(inbox), "-c", str(province.toml)]
+    )
+    assert result.exit_code == 3, result.output
+    assert "Accepted: a.bundle → tn-xa-mau" in result.stdout
+    assert "Rejected: b.bundle: bad_signature" in result.stdout
+    assert "Rejected: c.bundle: too_large" in result.stdout
+    # a second run finds the good one already stored, which is not a failure
+    (inbox / "b.bundle").unlink()
+    (inbox / "c.bundle").unlink()
+    result = runner.invoke(
+        main, ["collector", "ingest", str(inbox), "-c", str(province.toml), "--json"]
+    )
+    assert result.exit_code == 0 and json.loads(result.stdout)[0]["reason"] == "duplicate"
+
+
+@pytest.mark.parametrize(
+    ("unit", "message"),
+    [
+        ({"id": "x-1", "name": "X", "level": "commune", "parent": "so-a"}, "cannot sit under"),
+        ({"id": "x-1", "name": "X", "level": "commune", "parent": "nowhere"}, "not listed"),
+        ({"id": "x-1", "name": "X", "level": "commune", "keys": ["ed25519:AAAA"]}, "32 bytes"),
+        ({"id": "so-a", "name": "X", "level": "department"}, "listed twice"),
+    ],
+)
+def test_collector_config_refuses_a_wrong_hierarchy(
+    tmp_path: Path, unit: dict[str, object], message: str
+) -> None:
+    toml = collector_config(tmp_path, [{"id": "so-a", "name": "Sở A", "level": "department"}, unit])
+    with pytest.raises(ConfigError, match=message):
+        load_collector_config(toml)
+    result = CliRunner().invoke(main, ["collector", "check", "-c", str(toml)])
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_one_key_cannot_belong_to_two_units(tmp_path: Path) -> None:
+    key = public_key_text(Ed25519PrivateKey.generate())
+    toml = collector_config(
+        tmp_path,
+        [
+            {
+                "id": "xa-a",
+                "name": "A",
+                "level": "commune",
+                "parent": "tn-huyen-mau",
+                "keys": [key],
+            },
+            {
+                "id": "xa-b",
+                "name": "B",
+                "level": "commune",
+                "parent": "tn-huyen-mau",
+                "keys": [key],
+            },
+        ],
+    )
+    with pytest.raises(ConfigError, match="registered for both xa-a and xa-b"):
+        load_collector_config(toml)
