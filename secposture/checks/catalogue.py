@@ -13,6 +13,8 @@ from secposture.model.records import Record, Severity
 
 
 class Evaluates(StrEnum):
+    """What a check judges, and so which evaluator table (or the self-assessment) serves it."""
+
     NETWORK = "network"
     DEVICE = "device"
     INVENTORY = "inventory"
@@ -20,6 +22,8 @@ class Evaluates(StrEnum):
 
 
 class CheckMeta(Record):
+    """One check of the catalogue: its id, severity and its texts in Vietnamese and English."""
+
     id: str = Field(pattern=r"^[a-z]+\.[a-z0-9_]+$")
     severity: Severity
     evaluates: Evaluates
@@ -32,12 +36,15 @@ class CheckMeta(Record):
     references: tuple[str, ...] = ()
 
     def title(self, lang: str) -> str:
+        """The check's title in ``lang`` (``"vi"``, or English otherwise)."""
         return self.title_vi if lang == "vi" else self.title_en
 
     def remediation(self, lang: str) -> str:
+        """What to do about a failure, in ``lang`` (``"vi"``, or English otherwise)."""
         return self.remediation_vi if lang == "vi" else self.remediation_en
 
     def rationale(self, lang: str) -> str:
+        """Why the check matters, in ``lang`` (``"vi"``, or English otherwise)."""
         return self.rationale_vi if lang == "vi" else self.rationale_en
 
 

@@ -22,12 +22,16 @@ from secposture.model.records import Record
 
 
 class Support(StrEnum):
+    """What the table says of a release: still supported, support ended, or not listed."""
+
     SUPPORTED = "supported"
     ENDED = "ended"
     UNKNOWN = "unknown"
 
 
 class Release(Record):
+    """One row of the lifecycle table: a release pattern of a platform and its support."""
+
     platform: str
     match: str
     name: Annotated[str, Field(min_length=1)]
@@ -52,6 +56,8 @@ class Release(Record):
 
 @dataclass(frozen=True, slots=True)
 class Judgement:
+    """Whether a device's release is supported, with the sentence that says why."""
+
     support: Support
     evidence: str
 

@@ -2,48 +2,32 @@
 
 A device whose configuration was not read (wrong password, SSH closed, no credentials
 configured) is not a target of these functions: the engine gives every ``dev.*`` check a
-``not_assessed`` finding with the attempt's reason instead (see :func:`device_targets`).
+``not_assessed`` finding with the attempt's reason instead (see
+:func:`secposture.checks.engine.device_targets`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from pydantic import ValidationError
-
-from secposture.checks.engine import DeviceEvaluator, Verdict, device_evaluator
 from secposture.checks.lifecycle import Support, judge
-from secposture.model.device_facts import FACTS_KIND, DeviceFacts, Flag, SecretForm, StoredSecret
-from secposture.model.records import AttemptStatus, Status, SweepResult
+from secposture.checks.registry import DeviceEvaluator, Verdict, device_evaluator
+from secposture.model.device_facts import DeviceFacts, Flag, SecretForm, StoredSecret
+from secposture.model.records import Status, SweepResult
 
-STAGE = "device"
 # CIS Cisco IOS 12 Benchmark v4.0.0 1.2.6-1.2.9: exec-timeout of 10 minutes or less.
 EXEC_TIMEOUT_MAX_S = 10 * 60
 INCOMPLETE = "the configuration was cut short, so a missing line proves nothing"
 
-Target = DeviceFacts | str  # the facts, or why the device was not read
-
-
-def device_targets(sweep: SweepResult) -> dict[str, Target]:
-    """Every device the config audit knows of in this sweep: its facts, or the reason (an
-    attempt's ``reason: detail``) why it could not be assessed."""
-    targets: dict[str, Target] = {}
-    for attempt in sweep.attempts:
-        if attempt.stage == STAGE and attempt.status is not AttemptStatus.COMPLETED:
-            reason = attempt.reason.value if attempt.reason else attempt.status.value
-            targets[attempt.target] = f"{reason}: {attempt.detail}"
-    for obs in sweep.observations:
-        if obs.kind != FACTS_KIND:
-            continue
-        try:
-            targets[obs.ip] = DeviceFacts.model_validate(obs.data["facts"])
-        except (KeyError, ValidationError):
-            targets[obs.ip] = "parse_error: the stored device facts could not be read"
-    return targets
-
 
 def _said(facts: DeviceFacts, text: str) -> str:
     return f"{facts.hostname}: {text}" if facts.hostname else text
+
+
+def _unless_cut_short(facts: DeviceFacts, verdict: Verdict) -> Verdict:
+    """What a line missing from the configuration means: ``verdict``, or nothing either way when
+    the configuration was cut short."""
+    return verdict if facts.complete else Verdict(Status.NOT_ASSESSED, reason=INCOMPLETE)
 
 
 def _flag(facts: DeviceFacts, flag: Flag, *, bad_when: bool) -> Iterator[Verdict]:
@@ -70,10 +54,7 @@ def _secrets_check(
     facts: DeviceFacts, secrets: list[StoredSecret], none_configured: str
 ) -> Iterator[Verdict]:
     if not secrets:
-        if facts.complete:
-            yield Verdict(Status.NOT_APPLICABLE, reason=none_configured)
-        else:
-            yield Verdict(Status.NOT_ASSESSED, reason=INCOMPLETE)
+        yield _unless_cut_short(facts, Verdict(Status.NOT_APPLICABLE, reason=none_configured))
         return
     weak = [s for s in secrets if s.form is not SecretForm.HASHED]
     if weak:
@@ -84,6 +65,7 @@ def _secrets_check(
 
 @device_evaluator("dev.enable_password_plaintext")
 def enable_password_plaintext(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+    """An enable password stored in clear text or a reversible form fails."""
     yield from _secrets_check(
         facts,
         facts.secrets_of("enable-password", "enable-secret", "super-password"),
@@ -93,6 +75,7 @@ def enable_password_plaintext(facts: DeviceFacts, sweep: SweepResult) -> Iterato
 
 @device_evaluator("dev.local_user_plaintext_password")
 def local_user_plaintext_password(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+    """A local user whose password is stored in clear text or a reversible form fails."""
     yield from _secrets_check(
         facts, facts.secrets_of("user-password", "user-secret"), "no local user accounts"
     )
@@ -100,6 +83,7 @@ def local_user_plaintext_password(facts: DeviceFacts, sweep: SweepResult) -> Ite
 
 @device_evaluator("dev.password_encryption_off")
 def password_encryption_off(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+    """``service password-encryption`` off fails; the evidence counts the clear-text passwords."""
     flag = facts.password_encryption
     if flag.applicable and flag.value is False:
         clear = [s for s in facts.secrets if s.form is SecretForm.PLAINTEXT]
@@ -129,6 +113,7 @@ for _check_id, _field, _bad in (
 
 @device_evaluator("dev.snmp_default_community")
 def snmp_default_community(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+    """A default community name (public, private, ...) configured fails."""
     communities = facts.snmp_communities
     defaults = sorted({c.default_name for c in communities if c.default_name})
     hidden = [c for c in communities if not c.readable]
@@ -143,19 +128,18 @@ def snmp_default_community(facts: DeviceFacts, sweep: SweepResult) -> Iterator[V
             reason=f"{len(hidden)} community(ies) stored encrypted: whether one is a default "
             "cannot be told from the configuration",
         )
-    elif not facts.complete:
-        yield Verdict(Status.NOT_ASSESSED, reason=INCOMPLETE)
     else:
         said = (
             f"{len(communities)} community(ies), none a default"
             if communities
             else ("no SNMP community configured")
         )
-        yield Verdict(Status.PASS, evidence=_said(facts, said))
+        yield _unless_cut_short(facts, Verdict(Status.PASS, evidence=_said(facts, said)))
 
 
 @device_evaluator("dev.snmp_rw_community")
 def snmp_rw_community(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+    """A community with write access fails: whoever knows it can reconfigure the device."""
     writable = [c for c in facts.snmp_communities if c.access == "rw"]
     if writable:
         named = [c.default_name for c in writable if c.default_name]
@@ -164,36 +148,31 @@ def snmp_rw_community(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdic
             Status.FAIL,
             evidence=_said(facts, f"{len(writable)} community(ies) with write access{extra}"),
         )
-    elif not facts.complete:
-        yield Verdict(Status.NOT_ASSESSED, reason=INCOMPLETE)
     else:
-        yield Verdict(Status.PASS, evidence=_said(facts, "no SNMP community with write access"))
+        none = Verdict(Status.PASS, evidence=_said(facts, "no SNMP community with write access"))
+        yield _unless_cut_short(facts, none)
+
+
+def _servers(facts: DeviceFacts, servers: Sequence[str], listed: str, none: str) -> Verdict:
+    """Servers the device relies on (syslog, NTP): some configured is a pass, none a fail."""
+    if servers:
+        return Verdict(Status.PASS, evidence=_said(facts, listed + ", ".join(servers)))
+    return _unless_cut_short(facts, Verdict(Status.FAIL, evidence=_said(facts, none)))
 
 
 @device_evaluator("dev.no_remote_logging")
 def no_remote_logging(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+    """A device that keeps its logs only to itself (or none at all) fails."""
     if facts.logging_disabled:
         yield Verdict(Status.FAIL, evidence=_said(facts, "logging is switched off"))
-    elif facts.logging_hosts:
-        yield Verdict(
-            Status.PASS, evidence=_said(facts, "logs sent to " + ", ".join(facts.logging_hosts))
-        )
-    elif not facts.complete:
-        yield Verdict(Status.NOT_ASSESSED, reason=INCOMPLETE)
     else:
-        yield Verdict(Status.FAIL, evidence=_said(facts, "no syslog server configured"))
+        yield _servers(facts, facts.logging_hosts, "logs sent to ", "no syslog server configured")
 
 
 @device_evaluator("dev.no_ntp")
 def no_ntp(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
-    if facts.ntp_servers:
-        yield Verdict(
-            Status.PASS, evidence=_said(facts, "NTP servers: " + ", ".join(facts.ntp_servers))
-        )
-    elif not facts.complete:
-        yield Verdict(Status.NOT_ASSESSED, reason=INCOMPLETE)
-    else:
-        yield Verdict(Status.FAIL, evidence=_said(facts, "no NTP server configured"))
+    """A device without an NTP server fails: its log times cannot be trusted."""
+    yield _servers(facts, facts.ntp_servers, "NTP servers: ", "no NTP server configured")
 
 
 def _timeout_problem(seconds: int | None) -> str | None:
@@ -208,6 +187,7 @@ def _timeout_problem(seconds: int | None) -> str | None:
 
 @device_evaluator("dev.exec_timeout_missing")
 def exec_timeout_missing(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+    """A management line that never times out, or after more than 10 minutes, fails."""
     lines = facts.management
     if not lines:
         yield Verdict(
@@ -226,6 +206,7 @@ def exec_timeout_missing(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Ver
 
 @device_evaluator("dev.os_unsupported")
 def os_unsupported(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+    """A software release past its vendor's end of support, per the lifecycle table, fails."""
     judgement = judge(facts.platform, facts.os.version, sweep.started.date())
     if judgement.support is Support.UNKNOWN:
         yield Verdict(Status.NOT_ASSESSED, reason=judgement.evidence)

@@ -8,14 +8,21 @@ Each says ``not_assessed`` when the service was seen but its evidence was not co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from secposture.checks.engine import NOT_SCANNED, Verdict, evaluator
+from secposture.checks.evaluators.services import (
+    by_port,
+    named,
+    open_tcp,
+    per_service,
+    probed,
+    product_of,
+    serving,
+)
+from secposture.checks.registry import Verdict
 from secposture.model.records import Host, Observation, Service, Status, SweepResult
 
 SMB_PORTS = frozenset({139, 445})
-RDP_NAMES = frozenset({"ms-wbt-server", "rdp"})
 DATABASES = {
     "mysql": "MySQL/MariaDB",
     "postgresql": "PostgreSQL",
@@ -49,229 +56,160 @@ WEAK_SSH = {
 }
 
 
-def _by_port(sweep: SweepResult, host: Host, kind: str) -> dict[int | None, Observation]:
-    return {o.port: o for o in sweep.observations_for(host.ip, kind)}
+def _is_smb(service: Service) -> bool:
+    return service.port in SMB_PORTS or service.name == "microsoft-ds"
 
 
-def _tcp(host: Host) -> list[Service]:
-    return [s for s in host.open_services() if s.proto == "tcp"]
+def _smb_once(host: Host, sweep: SweepResult) -> list[Service]:
+    # The dialect probe speaks for the whole host, so it is judged once, at the lowest SMB port.
+    smb = serving(_is_smb)(host, sweep)
+    return [min(smb, key=lambda s: s.port)] if smb else []
 
 
-@evaluator("net.smbv1_enabled")
-def smbv1_enabled(host: Host, sweep: SweepResult) -> Iterator[Verdict]:
-    if not host.ports_scanned:
-        yield Verdict(Status.NOT_ASSESSED, reason=NOT_SCANNED)
-        return
-    smb = [s for s in _tcp(host) if s.port in SMB_PORTS or s.name == "microsoft-ds"]
-    if not smb:
-        yield Verdict(Status.NOT_APPLICABLE, reason="no SMB service")
-        return
+@per_service(
+    "net.smbv1_enabled",
+    find=_smb_once,
+    absent=Verdict(Status.NOT_APPLICABLE, reason="no SMB service"),
+)
+def smbv1_enabled(service: Service, host: Host, sweep: SweepResult) -> Verdict:
+    """A host that still accepts the SMBv1 dialect (EternalBlue, WannaCry) fails."""
     probes = sweep.observations_for(host.ip, "smb.protocols")
-    port = min(s.port for s in smb)
     if not probes:
-        yield Verdict(
-            Status.NOT_ASSESSED,
-            port=port,
-            proto="tcp",
-            reason="SMB found but its dialects were not probed",
-        )
-        return
-    dialects = [str(d) for o in probes for d in o.data.get("dialects") or []]
+        return Verdict(Status.NOT_ASSESSED, reason="SMB found but its dialects were not probed")
+    dialects = ", ".join(str(d) for o in probes for d in o.data.get("dialects") or [])
     if any(o.data.get("smbv1") for o in probes):
-        yield Verdict(
-            Status.FAIL,
-            port=port,
-            proto="tcp",
-            evidence="SMBv1 (NT LM 0.12) accepted; dialects: " + ", ".join(dialects),
-        )
-    else:
-        yield Verdict(
-            Status.PASS,
-            port=port,
-            proto="tcp",
-            evidence="SMBv1 refused; dialects: " + ", ".join(dialects),
-        )
+        return Verdict(Status.FAIL, evidence="SMBv1 (NT LM 0.12) accepted; dialects: " + dialects)
+    return Verdict(Status.PASS, evidence="SMBv1 refused; dialects: " + dialects)
 
 
-@evaluator("net.rdp_exposed")
-def rdp_exposed(host: Host, sweep: SweepResult) -> Iterator[Verdict]:
-    if not host.ports_scanned:
-        yield Verdict(Status.NOT_ASSESSED, reason=NOT_SCANNED)
-        return
-    rdps = [s for s in _tcp(host) if s.name in RDP_NAMES or (not s.name and s.port == 3389)]
-    vncs = [s for s in _tcp(host) if s.name.startswith("vnc") or (not s.name and s.port == 5900)]
-    if not rdps and not vncs:
-        yield Verdict(Status.PASS, evidence="no RDP or VNC among open TCP ports")
-        return
-    rdp_probe, vnc_probe = (
-        _by_port(sweep, host, "rdp.security"),
-        _by_port(sweep, host, "vnc.security"),
+_is_rdp = named("ms-wbt-server", "rdp", port=3389)
+
+
+def _is_vnc(service: Service) -> bool:
+    return service.name.startswith("vnc") or (not service.name and service.port == 5900)
+
+
+def _remote_desktops(host: Host, sweep: SweepResult) -> list[Service]:
+    return serving(_is_rdp)(host, sweep) + serving(_is_vnc)(host, sweep)
+
+
+@per_service(
+    "net.rdp_exposed",
+    find=_remote_desktops,
+    absent=Verdict(Status.PASS, evidence="no RDP or VNC among open TCP ports"),
+)
+def rdp_exposed(service: Service, host: Host, sweep: SweepResult) -> Verdict:
+    """Remote desktop that shows a login screen, or lets anyone in, before authenticating fails."""
+    if _is_rdp(service):
+        return _rdp(by_port(sweep, host, "rdp.security").get(service.port))
+    return _vnc(by_port(sweep, host, "vnc.security").get(service.port))
+
+
+def _rdp(obs: Observation | None) -> Verdict:
+    if obs is None:
+        return Verdict(
+            Status.NOT_ASSESSED, reason="RDP found but its security layers were not probed"
+        )
+    if obs.data.get("nla_required"):
+        return Verdict(Status.PASS, evidence="RDP requires network-level authentication (CredSSP)")
+    layers = ", ".join(k for k, ok in (obs.data.get("layers") or {}).items() if ok)
+    return Verdict(
+        Status.FAIL,
+        evidence="RDP shows its login screen before authentication "
+        f"(NLA not required; layers accepted: {layers})",
     )
-    for svc in rdps:
-        obs = rdp_probe.get(svc.port)
-        if obs is None:
-            yield Verdict(
-                Status.NOT_ASSESSED,
-                port=svc.port,
-                proto="tcp",
-                reason="RDP found but its security layers were not probed",
-            )
-        elif obs.data.get("nla_required"):
-            yield Verdict(
-                Status.PASS,
-                port=svc.port,
-                proto="tcp",
-                evidence="RDP requires network-level authentication (CredSSP)",
-            )
-        else:
-            layers = ", ".join(k for k, ok in (obs.data.get("layers") or {}).items() if ok)
-            yield Verdict(
-                Status.FAIL,
-                port=svc.port,
-                proto="tcp",
-                evidence="RDP shows its login screen before authentication "
-                f"(NLA not required; layers accepted: {layers})",
-            )
-    for svc in vncs:
-        obs = vnc_probe.get(svc.port)
-        if obs is None:
-            yield Verdict(
-                Status.NOT_ASSESSED,
-                port=svc.port,
-                proto="tcp",
-                reason="VNC found but its security types were not probed",
-            )
-        elif obs.data.get("no_auth"):
-            yield Verdict(
-                Status.FAIL,
-                port=svc.port,
-                proto="tcp",
-                evidence="VNC accepts connections without a password (security type None)",
-            )
-        else:
-            types = ", ".join(str(t) for t in obs.data.get("security_types") or [])
-            yield Verdict(
-                Status.PASS,
-                port=svc.port,
-                proto="tcp",
-                evidence=f"VNC asks for authentication ({types})",
-            )
 
 
-def _database(service: Service) -> str | None:
-    name = service.name or DATABASE_PORTS.get(service.port, "")
-    return DATABASES.get(name)
-
-
-@evaluator("net.database_exposed")
-def database_exposed(host: Host, sweep: SweepResult) -> Iterator[Verdict]:
-    if not host.ports_scanned:
-        yield Verdict(Status.NOT_ASSESSED, reason=NOT_SCANNED)
-        return
-    found = [(s, engine) for s in _tcp(host) if (engine := _database(s)) is not None]
-    if not found:
-        yield Verdict(Status.PASS, evidence="no database port among open TCP ports")
-        return
-    for svc, engine in found:
-        product = " ".join(p for p in (svc.product, svc.version) if p)
-        yield Verdict(
-            Status.FAIL,
-            port=svc.port,
-            proto="tcp",
-            evidence=f"{engine} reachable from the LAN on {svc.key}"
-            + (f" ({product})" if product else ""),
+def _vnc(obs: Observation | None) -> Verdict:
+    if obs is None:
+        return Verdict(
+            Status.NOT_ASSESSED, reason="VNC found but its security types were not probed"
         )
+    if obs.data.get("no_auth"):
+        return Verdict(
+            Status.FAIL,
+            evidence="VNC accepts connections without a password (security type None)",
+        )
+    types = ", ".join(str(t) for t in obs.data.get("security_types") or [])
+    return Verdict(Status.PASS, evidence=f"VNC asks for authentication ({types})")
 
 
-@evaluator("net.redis_noauth")
-def redis_noauth(host: Host, sweep: SweepResult) -> Iterator[Verdict]:
-    if not host.ports_scanned:
-        yield Verdict(Status.NOT_ASSESSED, reason=NOT_SCANNED)
-        return
-    redis = [s for s in _tcp(host) if _database(s) == "Redis"]
-    if not redis:
-        yield Verdict(Status.NOT_APPLICABLE, reason="no Redis service")
-        return
-    probes = _by_port(sweep, host, "redis.auth")
-    for svc in redis:
-        obs = probes.get(svc.port)
-        if obs is None:
-            yield Verdict(
-                Status.NOT_ASSESSED,
-                port=svc.port,
-                proto="tcp",
-                reason="Redis found but the PING probe did not run",
-            )
-        elif obs.data.get("required") is False:
-            version = str(obs.data.get("version") or "")
-            yield Verdict(
-                Status.FAIL,
-                port=svc.port,
-                proto="tcp",
-                evidence="Redis answered PING without authentication"
-                + (f" (version {version})" if version else ""),
-            )
-        else:
-            yield Verdict(
-                Status.PASS,
-                port=svc.port,
-                proto="tcp",
-                evidence=f"Redis refused an unauthenticated command: {obs.data.get('reply')}",
-            )
+def _database(service: Service) -> str:
+    """The database engine a service is, by name or else by its usual port; empty if none."""
+    return DATABASES.get(service.name or DATABASE_PORTS.get(service.port, ""), "")
 
 
-def _tls_services(host: Host, sweep: SweepResult) -> list[int]:
+@per_service(
+    "net.database_exposed",
+    find=serving(lambda s: bool(_database(s))),
+    absent=Verdict(Status.PASS, evidence="no database port among open TCP ports"),
+)
+def database_exposed(service: Service, host: Host, sweep: SweepResult) -> Verdict:
+    """A database port reachable from the LAN fails: it should listen only where it is used."""
+    product = product_of(service)
+    return Verdict(
+        Status.FAIL,
+        evidence=f"{_database(service)} reachable from the LAN on {service.key}"
+        + (f" ({product})" if product else ""),
+    )
+
+
+@per_service(
+    "net.redis_noauth",
+    find=serving(lambda s: _database(s) == "Redis"),
+    absent=Verdict(Status.NOT_APPLICABLE, reason="no Redis service"),
+)
+@probed(
+    "redis.auth",
+    unprobed=Verdict(Status.NOT_ASSESSED, reason="Redis found but the PING probe did not run"),
+)
+def redis_noauth(obs: Observation, service: Service, sweep: SweepResult) -> Verdict:
+    """A Redis server that answers without a password fails."""
+    if obs.data.get("required") is False:
+        version = str(obs.data.get("version") or "")
+        return Verdict(
+            Status.FAIL,
+            evidence="Redis answered PING without authentication"
+            + (f" (version {version})" if version else ""),
+        )
+    return Verdict(
+        Status.PASS, evidence=f"Redis refused an unauthenticated command: {obs.data.get('reply')}"
+    )
+
+
+def _tls_services(host: Host, sweep: SweepResult) -> list[Service]:
     """TCP ports that spoke TLS: named so by nmap, or answered our TLS probe."""
-    ports = {s.port for s in _tcp(host) if s.tunnel == "ssl" or s.name in ("https", "ssl")}
+    ports = {s.port for s in open_tcp(host) if s.tunnel == "ssl" or s.name in ("https", "ssl")}
     ports |= {
         o.port
         for o in sweep.observations_for(host.ip)
         if o.kind.startswith("tls.") and o.port is not None
     }
-    return sorted(p for p in ports if p is not None)
+    # A port only the TLS probe saw has no scanned service; the judgements need just its port.
+    return [Service(port=p) for p in sorted(ports)]
 
 
-@evaluator("net.tls_weak")
-def tls_weak(host: Host, sweep: SweepResult) -> Iterator[Verdict]:
-    if not host.ports_scanned:
-        yield Verdict(Status.NOT_ASSESSED, reason=NOT_SCANNED)
-        return
-    ports = _tls_services(host, sweep)
-    if not ports:
-        yield Verdict(Status.NOT_APPLICABLE, reason="no TLS service")
-        return
-    versions = _by_port(sweep, host, "tls.versions")
-    ciphers = _by_port(sweep, host, "tls.ciphers")
-    for port in ports:
-        seen = [
-            str(v)
-            for o in (versions.get(port), ciphers.get(port))
-            if o is not None
-            for v in o.data.get("versions") or []
-        ]
-        if port not in versions and port not in ciphers:
-            yield Verdict(
-                Status.NOT_ASSESSED,
-                port=port,
-                proto="tcp",
-                reason="TLS service found but its protocol versions were not probed",
-            )
-            continue
-        weak = sorted({v for v in seen if v in WEAK_TLS})
-        if weak:
-            yield Verdict(
-                Status.FAIL,
-                port=port,
-                proto="tcp",
-                evidence="outdated TLS accepted: " + ", ".join(weak),
-            )
-        else:
-            yield Verdict(
-                Status.PASS,
-                port=port,
-                proto="tcp",
-                evidence="accepts only " + ", ".join(sorted(set(seen))),
-            )
+NO_TLS = Verdict(Status.NOT_APPLICABLE, reason="no TLS service")
+
+
+@per_service("net.tls_weak", find=_tls_services, absent=NO_TLS)
+def tls_weak(service: Service, host: Host, sweep: SweepResult) -> Verdict:
+    """A TLS service that still accepts SSL or TLS 1.0/1.1 fails."""
+    probes = [
+        o
+        for kind in ("tls.versions", "tls.ciphers")
+        if (o := by_port(sweep, host, kind).get(service.port)) is not None
+    ]
+    if not probes:
+        return Verdict(
+            Status.NOT_ASSESSED,
+            reason="TLS service found but its protocol versions were not probed",
+        )
+    seen = [str(v) for o in probes for v in o.data.get("versions") or []]
+    weak = sorted({v for v in seen if v in WEAK_TLS})
+    if weak:
+        return Verdict(Status.FAIL, evidence="outdated TLS accepted: " + ", ".join(weak))
+    return Verdict(Status.PASS, evidence="accepts only " + ", ".join(sorted(set(seen))))
 
 
 def _when(text: str) -> datetime | None:
@@ -282,78 +220,42 @@ def _when(text: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # nmap prints UTC, no zone
 
 
-@evaluator("net.cert_expired")
-def cert_expired(host: Host, sweep: SweepResult) -> Iterator[Verdict]:
-    if not host.ports_scanned:
-        yield Verdict(Status.NOT_ASSESSED, reason=NOT_SCANNED)
-        return
-    ports = _tls_services(host, sweep)
-    if not ports:
-        yield Verdict(Status.NOT_APPLICABLE, reason="no TLS service")
-        return
-    certs = _by_port(sweep, host, "tls.cert")
-    for port in ports:
-        obs = certs.get(port)
-        until = _when(str(obs.data.get("not_after", ""))) if obs is not None else None
-        if obs is None or until is None:
-            yield Verdict(
-                Status.NOT_ASSESSED,
-                port=port,
-                proto="tcp",
-                reason="TLS service found but its certificate could not be read",
-            )
-        elif until < sweep.started:
-            yield Verdict(
-                Status.FAIL,
-                port=port,
-                proto="tcp",
-                evidence=f"certificate '{obs.data.get('subject')}' expired on {until:%Y-%m-%d}",
-            )
-        else:
-            yield Verdict(
-                Status.PASS,
-                port=port,
-                proto="tcp",
-                evidence=f"certificate valid until {until:%Y-%m-%d}",
-            )
+@per_service("net.cert_expired", find=_tls_services, absent=NO_TLS)
+def cert_expired(service: Service, host: Host, sweep: SweepResult) -> Verdict:
+    """A TLS service whose certificate expired before the sweep fails."""
+    obs = by_port(sweep, host, "tls.cert").get(service.port)
+    until = _when(str(obs.data.get("not_after", ""))) if obs is not None else None
+    if obs is None or until is None:
+        return Verdict(
+            Status.NOT_ASSESSED, reason="TLS service found but its certificate could not be read"
+        )
+    if until < sweep.started:
+        return Verdict(
+            Status.FAIL,
+            evidence=f"certificate '{obs.data.get('subject')}' expired on {until:%Y-%m-%d}",
+        )
+    return Verdict(Status.PASS, evidence=f"certificate valid until {until:%Y-%m-%d}")
 
 
-@evaluator("net.ssh_weak_algorithms")
-def ssh_weak_algorithms(host: Host, sweep: SweepResult) -> Iterator[Verdict]:
-    if not host.ports_scanned:
-        yield Verdict(Status.NOT_ASSESSED, reason=NOT_SCANNED)
-        return
-    sshs = [s for s in _tcp(host) if s.name == "ssh" or (not s.name and s.port == 22)]
-    if not sshs:
-        yield Verdict(Status.NOT_APPLICABLE, reason="no SSH service")
-        return
-    probes = _by_port(sweep, host, "ssh.algorithms")
-    for svc in sshs:
-        obs = probes.get(svc.port)
-        if obs is None:
-            yield Verdict(
-                Status.NOT_ASSESSED,
-                port=svc.port,
-                proto="tcp",
-                reason="SSH found but its algorithms were not listed",
-            )
-            continue
-        weak = [
-            f"{kind}: {', '.join(bad)}"
-            for kind, pattern in WEAK_SSH.items()
-            if (bad := [str(a) for a in obs.data.get(kind) or [] if pattern.search(str(a))])
-        ]
-        if weak:
-            yield Verdict(
-                Status.FAIL,
-                port=svc.port,
-                proto="tcp",
-                evidence="weak algorithms offered — " + "; ".join(weak),
-            )
-        else:
-            yield Verdict(
-                Status.PASS,
-                port=svc.port,
-                proto="tcp",
-                evidence="no SHA-1 key exchange, CBC/3DES/RC4 cipher or MD5/96-bit MAC offered",
-            )
+@per_service(
+    "net.ssh_weak_algorithms",
+    find=serving(named("ssh", port=22)),
+    absent=Verdict(Status.NOT_APPLICABLE, reason="no SSH service"),
+)
+@probed(
+    "ssh.algorithms",
+    unprobed=Verdict(Status.NOT_ASSESSED, reason="SSH found but its algorithms were not listed"),
+)
+def ssh_weak_algorithms(obs: Observation, service: Service, sweep: SweepResult) -> Verdict:
+    """An SSH server offering SHA-1 key exchange, CBC/3DES/RC4 ciphers or weak MACs fails."""
+    weak = [
+        f"{kind}: {', '.join(bad)}"
+        for kind, pattern in WEAK_SSH.items()
+        if (bad := [str(a) for a in obs.data.get(kind) or [] if pattern.search(str(a))])
+    ]
+    if weak:
+        return Verdict(Status.FAIL, evidence="weak algorithms offered — " + "; ".join(weak))
+    return Verdict(
+        Status.PASS,
+        evidence="no SHA-1 key exchange, CBC/3DES/RC4 cipher or MD5/96-bit MAC offered",
+    )

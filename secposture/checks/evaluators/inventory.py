@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from inventory.facts import DeviceSeen, InventoryFacts
-from secposture.checks.engine import Verdict, inventory_evaluator
-from secposture.config.sections import ApprovedAsset
+from secposture.checks.registry import Verdict, inventory_evaluator
 from secposture.model.records import Status
+
+if TYPE_CHECKING:
+    # Types only: loading the checks (and the catalogue with them) need not load the store.
+    from inventory.facts import DeviceSeen, InventoryFacts
+    from secposture.config.sections import ApprovedAsset
 
 NO_REGISTER = "no approved asset register in the config ([assets] approved = …)"
 
@@ -26,6 +30,7 @@ def _who(device: DeviceSeen) -> str:
 
 @inventory_evaluator("asset.unknown_device")
 def unknown_device(facts: InventoryFacts) -> Iterator[tuple[str, Verdict]]:
+    """A device seen in this sweep that the approved asset register does not list fails."""
     register = facts.register
     mac_only = register is not None and any(e.ip is None for e in register.approved)
     for device in (d for d in facts.devices if d.seen_now):
@@ -59,6 +64,7 @@ def unknown_device(facts: InventoryFacts) -> Iterator[tuple[str, Verdict]]:
 
 @inventory_evaluator("asset.missing_approved")
 def missing_approved(facts: InventoryFacts) -> Iterator[tuple[str, Verdict]]:
+    """An approved device not seen for longer than the register allows fails."""
     register = facts.register
     if register is None:
         yield ", ".join(facts.scopes), Verdict(Status.NOT_ASSESSED, reason=NO_REGISTER)

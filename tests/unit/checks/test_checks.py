@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import grimp
 from factories import host, obs, svc, sweep
 
 from secposture.checks import load_catalogue, run_checks
-from secposture.checks.engine import registered
+from secposture.checks.catalogue import Evaluates
+from secposture.checks.table import device_evaluators, host_evaluators, inventory_evaluators
 from secposture.model.records import Finding, Status
 
 
@@ -17,9 +19,18 @@ def statuses(findings: list[Finding], check_id: str, ip: str) -> set[Status]:
     return {f.status for f in by_check(findings, check_id, ip)}
 
 
-def test_every_registered_check_is_in_the_catalogue_with_both_languages() -> None:
+def test_the_table_has_an_evaluator_for_every_catalogued_check_and_no_other() -> None:
+    # Given the catalogue and the evaluators of the table (issue #12: nothing registers by luck)
     catalogue = load_catalogue()
-    for check_id in registered():
+    table = {
+        Evaluates.NETWORK: set(host_evaluators()),
+        Evaluates.INVENTORY: set(inventory_evaluators()),
+        Evaluates.DEVICE: set(device_evaluators()),
+    }
+    # Then each kind of check the engine runs has exactly the catalogue's ids of that kind
+    for kind, registered in table.items():
+        assert registered == {m.id for m in catalogue.values() if m.evaluates is kind}, kind
+    for check_id in set().union(*table.values()):
         meta = catalogue[check_id]
         assert meta.title_vi and meta.title_en and meta.remediation_vi and meta.remediation_en
     assert {
@@ -27,7 +38,17 @@ def test_every_registered_check_is_in_the_catalogue_with_both_languages() -> Non
         "net.ftp_anonymous",
         "net.snmp_default_community",
         "net.http_admin_cleartext",
-    } <= set(registered())
+    } <= table[Evaluates.NETWORK]
+
+
+def test_no_import_cycle_among_the_check_modules() -> None:
+    # grimp counts imports inside functions too, so a lazy import cannot hide a cycle (issue #12)
+    graph = grimp.build_graph("secposture", cache_dir=None)
+    modules = {m for m in graph.modules if m.startswith("secposture.checks.")}
+    for module in modules:
+        for imported in graph.find_modules_directly_imported_by(module) & modules:
+            chain = graph.find_shortest_chain(importer=imported, imported=module)
+            assert chain is None, chain
 
 
 def test_lab_like_sweep_fails_where_deserved_and_passes_the_hardened_host() -> None:

@@ -17,8 +17,8 @@ from scanners.devices.reading import DeviceReading, device_observations, read_de
 from scanners.scope import Scope
 from secposture.checks import load_catalogue, run_checks
 from secposture.checks.catalogue import Evaluates
-from secposture.checks.engine import registered_device
 from secposture.checks.lifecycle import Release, Support, judge, load_releases
+from secposture.checks.table import device_evaluators
 from secposture.config.secrets import Secret
 from secposture.model.records import Attempt, AttemptStatus, Finding, Reason, Status, SweepResult
 from secposture.report.view.context import config_diff
@@ -67,7 +67,7 @@ IOS_XE = "Cisco IOS XE Software, Version 17.12.04\nCisco IOS Software [Dublin], 
 def test_catalogue_has_every_device_check_citing_only_section_5_items() -> None:
     catalogue = load_catalogue()
     device = {m.id for m in catalogue.values() if m.evaluates is Evaluates.DEVICE}
-    assert device == DEV_CHECKS == set(registered_device())
+    assert device == DEV_CHECKS == set(device_evaluators())
     for check_id in DEV_CHECKS:
         meta = catalogue[check_id]
         assert meta.title_vi != meta.title_en and meta.remediation_vi and meta.rationale_vi

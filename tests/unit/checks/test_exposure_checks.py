@@ -7,7 +7,6 @@ from collections.abc import Iterable
 
 from factories import T0, host, obs, svc, sweep
 
-from secposture.checks.engine import Verdict
 from secposture.checks.evaluators.exposure import (
     cert_expired,
     database_exposed,
@@ -17,6 +16,7 @@ from secposture.checks.evaluators.exposure import (
     ssh_weak_algorithms,
     tls_weak,
 )
+from secposture.checks.registry import Verdict
 from secposture.model.records import Status
 
 IP = "10.77.0.60"

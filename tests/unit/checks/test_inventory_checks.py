@@ -11,7 +11,8 @@ from factories import T0, host, sweep
 from inventory.facts import inventory_facts
 from inventory.store import Inventory
 from secposture.checks import load_catalogue
-from secposture.checks.engine import registered_inventory, run_inventory_checks
+from secposture.checks.engine import run_inventory_checks
+from secposture.checks.table import inventory_evaluators
 from secposture.config.sections import AssetsSection
 from secposture.model.records import Attempt, AttemptStatus, Finding, Reason, Status, SweepResult
 from secposture.scoring.score import score_findings
@@ -46,8 +47,8 @@ def store(tmp_path: Path) -> Inventory:
 
 def test_both_checks_are_catalogued_in_both_languages() -> None:
     catalogue = load_catalogue()
-    assert set(registered_inventory()) == {"asset.unknown_device", "asset.missing_approved"}
-    for check_id in registered_inventory():
+    assert set(inventory_evaluators()) == {"asset.unknown_device", "asset.missing_approved"}
+    for check_id in inventory_evaluators():
         meta = catalogue[check_id]
         assert meta.evaluates.value == "inventory" and meta.title_vi and meta.title_en
 

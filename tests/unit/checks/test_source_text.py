@@ -52,7 +52,9 @@ def fixed_sentences(path: Path) -> set[str]:
 def test_every_fixed_sentence_has_vietnamese() -> None:
     sentences = set().union(*(fixed_sentences(p) for p in SOURCES))
     assert len(sentences) > 20  # the collector really finds them
-    assert "port scan of this host did not complete" in sentences  # shared via the engine
+    assert (
+        "port scan of this host did not complete" in sentences
+    )  # shared via evaluators/services.py
     missing = sorted(s for s in sentences if s and source_text(s, "vi") == s)
     assert missing == []
 
