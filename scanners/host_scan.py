@@ -19,8 +19,12 @@ from scanners.device_type import guess_device_type
 from scanners.nmap.parse import ftp_refusals, open_ports, os_guess, services_from_nmap
 from scanners.nmap.profiles import PROFILES, tcp_detail_args, tcp_discovery_args, udp_args
 from scanners.nmap.run import NmapRun, run_nmap
+from scanners.probes.http import probe_http
 from scanners.probes.names import NameAnswer
-from scanners.probes.services import probe_http, probe_redis, probe_snmp, probe_telnet, probe_tls
+from scanners.probes.redis import probe_redis
+from scanners.probes.snmp import probe_snmp
+from scanners.probes.telnet import probe_telnet
+from scanners.probes.tls import probe_tls
 from secposture.model.records import (
     Attempt,
     AttemptStatus,
