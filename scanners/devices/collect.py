@@ -34,6 +34,17 @@ STAGE = "device"
 # Network gear allows few management sessions (IOS: five VTY lines) and the scanner's own
 # threads are shared with the port scan; four devices at once keeps both comfortable.
 DEVICE_SESSIONS = 4
+# Password login only: no agent, no key files, no ~/.ssh/config of whoever runs the sweep,
+# and no session log (it would hold the running-config). Host keys are not pinned (see
+# README: what is left out).
+_PASSWORD_LOGIN_ONLY: dict[str, Any] = {
+    "use_keys": False,
+    "allow_agent": False,
+    "system_host_keys": False,
+    "alt_host_keys": False,
+    "ssh_config_file": None,
+    "session_log": None,
+}
 _AUTHORIZATION_REFUSED = ("Command authorization failed", "% Authorization failed")
 
 Progress = Callable[[str, dict[str, object]], None]
@@ -181,14 +192,7 @@ def _connect(target: DeviceTarget) -> Any:
             banner_timeout=target.timeout_s,
             session_timeout=target.read_timeout_s,
             read_timeout_override=None,
-            # Password login only: no agent, no key files, no ~/.ssh/config of whoever runs
-            # the sweep. Host keys are not pinned (see README: what is left out).
-            use_keys=False,
-            allow_agent=False,
-            system_host_keys=False,
-            alt_host_keys=False,
-            ssh_config_file=None,
-            session_log=None,
+            **_PASSWORD_LOGIN_ONLY,
         )
     except Exception as exc:  # netmiko and paramiko raise many types; all sorted here
         raise _connection_failure(exc, target) from None
