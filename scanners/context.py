@@ -22,6 +22,8 @@ class Stopped(RuntimeError):
 
 @dataclass(slots=True)
 class ProcessOutput:
+    """How an external process ended: its exit code and what it printed."""
+
     returncode: int
     stdout: str
     stderr: str

@@ -16,6 +16,8 @@ from secposture.model.records import Host, Observation
 
 
 class DeviceType(StrEnum):
+    """The kinds of device a host is sorted into (``unknown`` when no rule fired)."""
+
     ROUTER = "router"
     SWITCH = "switch"
     PRINTER = "printer"
@@ -83,6 +85,11 @@ def _first(
     return "", DeviceType.UNKNOWN
 
 
+def _open_named(tcp: set[int], names: dict[int, str]) -> str:
+    """'515 (LPD), 9100 (raw printing)': the ports of ``names`` open in ``tcp``; '' if none."""
+    return ", ".join(f"{p} ({names[p]})" for p in sorted(tcp & names.keys()))
+
+
 def guess_device_type(host: Host, observations: Iterable[Observation]) -> tuple[DeviceType, str]:
     """The device type and a one-line reason (English; the evidence is quoted as seen)."""
     obs = [o for o in observations if o.ip == host.ip]
@@ -103,16 +110,14 @@ def guess_device_type(host: Host, observations: Iterable[Observation]) -> tuple[
             if os_kind is not None:
                 return os_kind, f"nmap OS match '{o.data.get('name')}' is a {cls.get('type')}"
 
-    printing = sorted(p for p in tcp if p in PRINTER_PORTS)
+    printing = _open_named(tcp, PRINTER_PORTS)
     if printing:
-        names = ", ".join(f"{p} ({PRINTER_PORTS[p]})" for p in printing)
-        return DeviceType.PRINTER, f"printing port open: TCP {names}"
+        return DeviceType.PRINTER, f"printing port open: TCP {printing}"
     if CAMERA_VENDORS.search(vendor):
         return DeviceType.CAMERA, f"MAC vendor {vendor}"
-    video = sorted(p for p in tcp if p in CAMERA_PORTS)
+    video = _open_named(tcp, CAMERA_PORTS)
     if video:
-        names = ", ".join(f"{p} ({CAMERA_PORTS[p]})" for p in video)
-        return DeviceType.CAMERA, f"video port open: TCP {names}"
+        return DeviceType.CAMERA, f"video port open: TCP {video}"
     if PRINTER_VENDORS.search(vendor):
         return DeviceType.PRINTER, f"MAC vendor {vendor}"
 
@@ -130,8 +135,7 @@ def guess_device_type(host: Host, observations: Iterable[Observation]) -> tuple[
             return DeviceType.SERVER, f"Windows file sharing with server ports ({names})"
         return DeviceType.WORKSTATION, "Windows file sharing / RPC ports without server ports"
     if serving:
-        names = ", ".join(f"{p} ({SERVER_PORTS[p]})" for p in serving)
-        return DeviceType.SERVER, f"server ports open: TCP {names}"
+        return DeviceType.SERVER, f"server ports open: TCP {_open_named(tcp, SERVER_PORTS)}"
     if 22 in tcp and not tcp - MANAGEMENT_PORTS:
         return DeviceType.SERVER, "SSH only"
     if WORKSTATION_VENDORS.search(vendor):

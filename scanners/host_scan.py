@@ -10,26 +10,21 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from scanners.attempt import Clock, completed, skipped
 from scanners.context import ScanContext
 from scanners.device_type import guess_device_type
-from scanners.nmap.scan import (
-    PROFILES,
-    NmapRun,
-    ftp_refusals,
-    open_ports,
-    os_guess,
-    run_nmap,
-    services_from_nmap,
-    tcp_detail_args,
-    tcp_discovery_args,
-    udp_args,
-)
+from scanners.nmap.parse import ftp_refusals, open_ports, os_guess, services_from_nmap
+from scanners.nmap.profiles import PROFILES, tcp_detail_args, tcp_discovery_args, udp_args
+from scanners.nmap.run import NmapRun, run_nmap
+from scanners.probes.http import probe_http
 from scanners.probes.names import NameAnswer
-from scanners.probes.services import probe_http, probe_redis, probe_snmp, probe_telnet, probe_tls
+from scanners.probes.redis import probe_redis
+from scanners.probes.snmp import probe_snmp
+from scanners.probes.telnet import probe_telnet
+from scanners.probes.tls import probe_tls
 from secposture.model.records import (
     Attempt,
     AttemptStatus,
@@ -37,7 +32,6 @@ from secposture.model.records import (
     Observation,
     Reason,
     Service,
-    utcnow,
 )
 
 TELNET_PORTS = frozenset({23, 2323})
@@ -51,6 +45,8 @@ BATCH_SLACK_S = 60  # nmap stops itself at --host-timeout; the process limit is 
 
 @dataclass(slots=True)
 class HostScan:
+    """Everything one host's scan produced: the host, its observations and its attempts."""
+
     host: Host
     observations: list[Observation] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)
@@ -120,17 +116,6 @@ def tcp_stage_attempt(run: NmapRun, ip: str, ports_probed: int) -> tuple[Attempt
     return attempt.model_copy(update={"detail": detail}), True
 
 
-def _probe_attempt(stage: str, ip: str, start: float, started: Any, found: int) -> Attempt:
-    return Attempt(
-        stage=stage,
-        target=ip,
-        status=AttemptStatus.COMPLETED,
-        detail=f"{found} observations",
-        started=started,
-        duration_s=round(time.monotonic() - start, 3),
-    )
-
-
 def host_detail(ctx: ScanContext, host: Host, tcp_data: dict[str, Any]) -> HostScan:
     """Phase 3 for one host whose open TCP ports are known."""
     ip = ctx.scope.require(host.ip)
@@ -183,7 +168,7 @@ def host_detail(ctx: ScanContext, host: Host, tcp_data: dict[str, Any]) -> HostS
     else:
         services += _phase1_services(tcp_data, rest)
 
-    start, started = time.monotonic(), utcnow()
+    clock = Clock()
     probed: list[Observation] = []
     for svc in services:
         if svc.proto != "tcp":
@@ -203,7 +188,7 @@ def host_detail(ctx: ScanContext, host: Host, tcp_data: dict[str, Any]) -> HostS
             probed += probe_redis(ip, svc.port)
     if probed or services:
         out.observations += probed
-        out.attempts.append(_probe_attempt("probes", ip, start, started, len(probed)))
+        out.attempts.append(completed("probes", ip, f"{len(probed)} observations", clock=clock))
     out.host = out.host.model_copy(update={"services": tuple(services)})
     return out
 
@@ -244,13 +229,7 @@ def assemble(
                 name = NameAnswer(host.ip, str(netbios.data["name"]), "netbios")
     elif udp_ports:
         out.attempts.append(
-            Attempt(
-                stage="ports.udp",
-                target=host.ip,
-                status=AttemptStatus.SKIPPED,
-                reason=Reason.PRIVILEGE_REQUIRED,
-                detail="UDP scans need root",
-            )
+            skipped("ports.udp", host.ip, Reason.PRIVILEGE_REQUIRED, "UDP scans need root")
         )
     update: dict[str, Any] = {
         "services": tuple(sorted(services, key=lambda s: (s.proto, s.port))),
@@ -262,16 +241,12 @@ def assemble(
     elif out.host.hostname and not out.host.hostname_source:
         update["hostname_source"] = "nmap"
     out.host = out.host.model_copy(update=update)
-    out.attempts.append(
-        Attempt(
-            stage="names",
-            target=host.ip,
-            status=AttemptStatus.COMPLETED,
-            detail=f"{name.source}: {name.name}"
-            if name is not None
-            else "no reverse DNS, NetBIOS or mDNS answer in time",
-        )
+    said = (
+        f"{name.source}: {name.name}"
+        if name is not None
+        else "no reverse DNS, NetBIOS or mDNS answer in time"
     )
+    out.attempts.append(completed("names", host.ip, said))
     kind, reason = guess_device_type(out.host, out.observations)
     out.host = out.host.model_copy(update={"device_type": kind.value, "device_type_reason": reason})
     return out

@@ -17,6 +17,7 @@ class NetnsGuardError(RuntimeError):
 
 
 def netns_path(name: str) -> Path:
+    """Where the named network namespace is mounted (``/run/netns/NAME``); a bad name raises."""
     # A name with a slash could point stat() anywhere; namespace names never contain one.
     if not name or "/" in name or name in {".", ".."}:
         raise NetnsGuardError(f"invalid network namespace name {name!r}")

@@ -10,13 +10,13 @@ iterator early kills the nmap processes still running.
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from scanners.attempt import bug, failed
 from scanners.context import ScanContext
 from scanners.discovery.arp import Segment
 from scanners.discovery.run import Discovery, discover
@@ -28,10 +28,12 @@ from scanners.host_scan import (
     tcp_stage_attempt,
     udp_scan,
 )
-from scanners.nmap.scan import PROFILES, NmapRun, open_ports, tcp_discovery_ports
+from scanners.nmap.parse import open_ports
+from scanners.nmap.profiles import PROFILES, tcp_discovery_ports
+from scanners.nmap.run import NmapRun
 from scanners.probes.names import NameAnswer, resolve_names
 from scanners.scope import Scope, sort_ips
-from secposture.model.records import Attempt, AttemptStatus, Host, Reason
+from secposture.model.records import Attempt, Host, Reason
 
 HEARTBEAT_S = 5.0
 NAME_TIMEOUT_S = 1.5
@@ -39,6 +41,8 @@ NAME_TIMEOUT_S = 1.5
 
 @dataclass(slots=True)
 class Event:
+    """What the sweep learnt: a scope discovered, a host scanned, or a heartbeat tick."""
+
     kind: str  # "discovered", "scanned" or "tick"
     scope: str = ""
     hosts: list[Host] = field(default_factory=list)
@@ -62,16 +66,6 @@ class _HostState:
     @property
     def ready(self) -> bool:
         return self.detail_done and self.udp_done and self.names_done and not self.finished
-
-
-def _bug(stage: str, target: str, exc: BaseException) -> Attempt:
-    return Attempt(
-        stage=stage,
-        target=target,
-        status=AttemptStatus.ERROR,
-        reason=Reason.BUG,
-        detail=f"{exc!r}: {''.join(traceback.format_exception(exc, limit=3))[-400:]}",
-    )
 
 
 class HostSweep:
@@ -194,20 +188,20 @@ class HostSweep:
     def _failed(self, kind: str, payload: Any, exc: Exception) -> Iterator[Event]:
         if kind == "discovered":
             label = ", ".join(map(str, payload.networks))
-            yield Event("discovered", scope=label, attempts=[_bug("discovery", label, exc)])
+            yield Event("discovered", scope=label, attempts=[bug("discovery", label, exc)])
             return
         ips = [payload] if isinstance(payload, str) else list(payload)
         for ip in ips:
             state = self.states[ip]
-            bug = _bug(f"ports.{kind}", ip, exc)
+            broken = bug(f"ports.{kind}", ip, exc)
             if kind == "tcp":
-                state.tcp_attempt, state.detail_done = bug, True
+                state.tcp_attempt, state.detail_done = broken, True
             elif kind == "detail":
-                state.detail = HostScan(state.host, attempts=[bug])
+                state.detail = HostScan(state.host, attempts=[broken])
                 state.detail_done = True
             elif kind == "udp":
                 state.udp_done = True
-                self._extra.setdefault(ip, []).append(bug)
+                self._extra.setdefault(ip, []).append(broken)
             else:
                 state.names_done = True
         yield from self._finish_ready()
@@ -241,13 +235,8 @@ class HostSweep:
         for kind, part in unfinished:
             if kind == "discovered":  # a scope still being discovered: say so, not nothing
                 label = ", ".join(map(str, part.networks))
-                late = Attempt(
-                    stage="discovery",
-                    target=label,
-                    status=AttemptStatus.ERROR,
-                    reason=Reason.TIMEOUT,
-                    detail="sweep time limit reached before this scope's discovery ended",
-                )
+                why = "sweep time limit reached before this scope's discovery ended"
+                late = failed("discovery", label, Reason.TIMEOUT, why)
                 yield Event("discovered", scope=label, attempts=[late])
         for ip in sort_ips(ip for ip, s in self.states.items() if not s.finished):
             state = self.states[ip]
@@ -256,13 +245,6 @@ class HostSweep:
                 state.tcp_known = False
             state.detail_done = state.udp_done = state.names_done = True
             scan = self._finish(state)
-            scan.attempts.append(
-                Attempt(
-                    stage="ports",
-                    target=ip,
-                    status=AttemptStatus.ERROR,
-                    reason=Reason.TIMEOUT,
-                    detail="sweep time limit reached before this host was finished",
-                )
-            )
+            why = "sweep time limit reached before this host was finished"
+            scan.attempts.append(failed("ports", ip, Reason.TIMEOUT, why))
             yield Event("scanned", scan=scan)

@@ -132,4 +132,5 @@ class Scope:
 
 
 def sort_ips(ips: Iterable[str]) -> list[str]:
+    """Addresses in numeric order, IPv4 before IPv6."""
     return sorted(ips, key=lambda s: (ipaddress.ip_address(s).version, ipaddress.ip_address(s)))

@@ -21,18 +21,30 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from scanners.attempt import Clock, completed, failed, skipped
 from scanners.devices.gear import network_gear_hint
 from scanners.devices.reading import device_observations, read_device
 from scanners.scope import Scope
 from secposture.config.secrets import Secret, SecretError, resolve
 from secposture.config.sections import AgencyConfig, ConfigError, DeviceSection
 from secposture.model.platforms import PLATFORMS, Platform, rejected
-from secposture.model.records import Attempt, AttemptStatus, Host, Observation, Reason, utcnow
+from secposture.model.records import Attempt, Host, Observation, Reason
 
 STAGE = "device"
 # Network gear allows few management sessions (IOS: five VTY lines) and the scanner's own
 # threads are shared with the port scan; four devices at once keeps both comfortable.
 DEVICE_SESSIONS = 4
+# Password login only: no agent, no key files, no ~/.ssh/config of whoever runs the sweep,
+# and no session log (it would hold the running-config). Host keys are not pinned (see
+# README: what is left out).
+_PASSWORD_LOGIN_ONLY: dict[str, Any] = {
+    "use_keys": False,
+    "allow_agent": False,
+    "system_host_keys": False,
+    "alt_host_keys": False,
+    "ssh_config_file": None,
+    "session_log": None,
+}
 _AUTHORIZATION_REFUSED = ("Command authorization failed", "% Authorization failed")
 
 Progress = Callable[[str, dict[str, object]], None]
@@ -62,6 +74,8 @@ class DeviceTarget:
 
 @dataclass(slots=True)
 class DeviceAudit:
+    """One device's audit: its attempt and, when it completed, its observations."""
+
     ip: str
     attempt: Attempt
     observations: list[Observation] = field(default_factory=list)
@@ -178,14 +192,7 @@ def _connect(target: DeviceTarget) -> Any:
             banner_timeout=target.timeout_s,
             session_timeout=target.read_timeout_s,
             read_timeout_override=None,
-            # Password login only: no agent, no key files, no ~/.ssh/config of whoever runs
-            # the sweep. Host keys are not pinned (see README: what is left out).
-            use_keys=False,
-            allow_agent=False,
-            system_host_keys=False,
-            alt_host_keys=False,
-            ssh_config_file=None,
-            session_log=None,
+            **_PASSWORD_LOGIN_ONLY,
         )
     except Exception as exc:  # netmiko and paramiko raise many types; all sorted here
         raise _connection_failure(exc, target) from None
@@ -250,54 +257,30 @@ def _read(target: DeviceTarget) -> tuple[str, str]:
 def audit_device(target: DeviceTarget) -> DeviceAudit:
     """Read one device; never raises. The raw configuration never leaves this function."""
     _quiet_libraries()
-    started = utcnow()
-    t0 = time.monotonic()
+    clock = Clock()
 
-    def attempt(status: AttemptStatus, reason: Reason | None, detail: str) -> Attempt:
-        return Attempt(
-            stage=STAGE,
-            target=target.address,
-            status=status,
-            reason=reason,
-            detail=detail,
-            started=started,
-            duration_s=round(time.monotonic() - t0, 3),
+    def refused(reason: Reason, detail: str) -> DeviceAudit:
+        return DeviceAudit(
+            target.address, failed(STAGE, target.address, reason, detail, clock=clock)
         )
 
     if target.platform not in PLATFORMS:
-        return DeviceAudit(
-            target.address,
-            attempt(
-                AttemptStatus.ERROR,
-                Reason.UNSUPPORTED_PLATFORM,
-                f"platform '{target.platform}' is not supported ({', '.join(sorted(PLATFORMS))})",
-            ),
+        return refused(
+            Reason.UNSUPPORTED_PLATFORM,
+            f"platform '{target.platform}' is not supported ({', '.join(sorted(PLATFORMS))})",
         )
     try:
         version, config = _read(target)
-    except _Refused as refused:
-        return DeviceAudit(
-            target.address, attempt(AttemptStatus.ERROR, refused.reason, refused.detail)
-        )
+    except _Refused as exc:
+        return refused(exc.reason, exc.detail)
     except Exception as exc:  # a bug in our code must not lose the sweep, nor leak the text
-        return DeviceAudit(
-            target.address,
-            attempt(AttemptStatus.ERROR, Reason.BUG, f"{type(exc).__name__} while reading"),
-        )
+        return refused(Reason.BUG, f"{type(exc).__name__} while reading")
     if not config.strip():
-        return DeviceAudit(
-            target.address,
-            attempt(
-                AttemptStatus.ERROR, Reason.PARSE_ERROR, "the device returned no configuration"
-            ),
-        )
+        return refused(Reason.PARSE_ERROR, "the device returned no configuration")
     try:
         reading = read_device(target.platform, config, version, known=target.known_secrets())
     except Exception as exc:
-        return DeviceAudit(
-            target.address,
-            attempt(AttemptStatus.ERROR, Reason.PARSE_ERROR, f"{type(exc).__name__} while parsing"),
-        )
+        return refused(Reason.PARSE_ERROR, f"{type(exc).__name__} while parsing")
     facts = reading.facts
     found = device_observations(reading, ip=target.address, port=target.port, name=target.name)
     detail = f"{target.platform} {facts.hostname or target.name}: {facts.lines_read} lines read"
@@ -307,29 +290,19 @@ def audit_device(target: DeviceTarget) -> DeviceAudit:
         detail += (
             f"; {reading.credentials_caught} credential occurrence(s) redacted by the backstop"
         )
-    return DeviceAudit(target.address, attempt(AttemptStatus.COMPLETED, None, detail), found)
+    return DeviceAudit(target.address, completed(STAGE, target.address, detail, clock=clock), found)
 
 
 @dataclass(slots=True)
 class DeviceRun:
+    """Every device's observations and attempts of one sweep."""
+
     observations: list[Observation] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)
 
 
 def _timed_out(target: DeviceTarget, when: str) -> Attempt:
-    return Attempt(
-        stage=STAGE,
-        target=target.address,
-        status=AttemptStatus.ERROR,
-        reason=Reason.TIMEOUT,
-        detail=f"sweep time limit reached {when}",
-    )
-
-
-def _skipped(ip: str, reason: Reason, detail: str) -> Attempt:
-    return Attempt(
-        stage=STAGE, target=ip, status=AttemptStatus.SKIPPED, reason=reason, detail=detail
-    )
+    return failed(STAGE, target.address, Reason.TIMEOUT, f"sweep time limit reached {when}")
 
 
 def audit_devices(
@@ -350,7 +323,8 @@ def audit_devices(
     for target in targets:
         if target.address not in scope:
             run.attempts.append(
-                _skipped(
+                skipped(
+                    STAGE,
                     target.address,
                     Reason.OUT_OF_SCOPE,
                     "listed in [[devices]] but outside scan.scopes (or excluded); nothing sent",
@@ -362,7 +336,7 @@ def audit_devices(
         hint = network_gear_hint(host, [o for o in observations if o.ip == host.ip])
         if hint is not None:
             run.attempts.append(
-                _skipped(host.ip, Reason.NO_CREDENTIALS, f"no credentials configured; {hint}")
+                skipped(STAGE, host.ip, Reason.NO_CREDENTIALS, f"no credentials configured; {hint}")
             )
     if not in_scope:
         return run

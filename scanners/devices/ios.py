@@ -9,18 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from scanners.devices.common import (
-    Block,
-    absent,
-    addresses_after,
-    banner_flag,
-    blocks,
-    communities,
-    found_flag,
-    stored_secrets,
-    timeout_s,
-    uptime_and_serial,
-)
+# What every dialect reads alike is called as common.*: the rest here is this dialect's own.
+from scanners.devices import common
+from scanners.devices.common import Block
 from scanners.devices.redact import Redacted
 from secposture.model.device_facts import DeviceFacts, Flag, ManagementLine, OsInfo
 
@@ -81,7 +72,7 @@ _CONFIG_VERSION = re.compile(r"^version\s+(\S+)")
 
 
 def _os(platform: str, version_text: str) -> OsInfo:
-    uptime, serial = uptime_and_serial(version_text)
+    uptime, serial = common.uptime_and_serial(version_text)
     if platform == "arista_eos":
         version = _EOS_VERSION.search(version_text)
         model = _EOS_MODEL.search(version_text)
@@ -145,7 +136,7 @@ def _exec_timeout(body: list[str]) -> int | None:
         if line == "no exec-timeout":
             return 0
         if line.startswith("exec-timeout "):
-            return timeout_s(line.split()[1:])
+            return common.timeout_s(line.split()[1:])
     return None
 
 
@@ -154,7 +145,7 @@ def _telnet(lines: list[ManagementLine], complete: bool, eos: bool) -> Flag:
         on = [m.name for m in lines if m.name == "management telnet" and m.telnet]
         if on:
             return Flag(value=True, evidence="management telnet: no shutdown")
-        return absent(complete, False, "management telnet is not enabled (EOS default: off)")
+        return common.absent(complete, False, "management telnet is not enabled (EOS default: off)")
     vty = [m for m in lines if m.kind == "vty"]
     accepting = [m for m in vty if m.telnet]
     if accepting:
@@ -171,7 +162,7 @@ def _telnet(lines: list[ManagementLine], complete: bool, eos: bool) -> Flag:
             "depends on the IOS release (set 'transport input ssh')",
         )
     if not vty:
-        return absent(complete, False, "no VTY lines configured")
+        return common.absent(complete, False, "no VTY lines configured")
     return Flag(
         value=False,
         evidence="every VTY line: transport input " + ", ".join(sorted({m.transport for m in vty})),
@@ -181,7 +172,7 @@ def _telnet(lines: list[ManagementLine], complete: bool, eos: bool) -> Flag:
 def parse_ios(redacted: Redacted, platform: str, version_text: str) -> DeviceFacts:
     """Facts of an IOS-style device from its redacted running-config and ``show version``."""
     eos = platform == "arista_eos"
-    parsed = blocks(redacted.lines)
+    parsed = common.blocks(redacted.lines)
     heads = [b.head for b in parsed]
     commands = set(heads)
     complete = any(h == "end" for h in heads[-3:])
@@ -203,7 +194,7 @@ def parse_ios(redacted: Redacted, platform: str, version_text: str) -> DeviceFac
         aaa = Flag(value=None, applicable=False, evidence="EOS always authenticates through AAA")
         http = _eos_http(parsed, complete)
     else:
-        password_encryption = found_flag(
+        password_encryption = common.found_flag(
             commands,
             "service password-encryption",
             "no service password-encryption",
@@ -212,7 +203,7 @@ def parse_ios(redacted: Redacted, platform: str, version_text: str) -> DeviceFac
             default=False,
         )
         ssh = _ios_ssh(commands, complete)
-        aaa = found_flag(
+        aaa = common.found_flag(
             commands,
             "aaa new-model",
             "no aaa new-model",
@@ -220,7 +211,7 @@ def parse_ios(redacted: Redacted, platform: str, version_text: str) -> DeviceFac
             "no 'aaa new-model' (IOS default: AAA off)",
             default=False,
         )
-        http = found_flag(
+        http = common.found_flag(
             commands,
             "ip http server",
             "no ip http server",
@@ -241,17 +232,17 @@ def parse_ios(redacted: Redacted, platform: str, version_text: str) -> DeviceFac
         os=os_info,
         complete=complete,
         lines_read=len(redacted.lines),
-        secrets=stored_secrets(redacted, _privilege),
+        secrets=common.stored_secrets(redacted, _privilege),
         password_encryption=password_encryption,
         management=tuple(lines),
         telnet=_telnet(lines, complete, eos),
         ssh_v2_only=ssh,
         http_server=http,
-        snmp_communities=communities(redacted, rw_words={"rw"}),
+        snmp_communities=common.communities(redacted, rw_words={"rw"}),
         logging_hosts=logging_hosts,
         logging_disabled="no logging on" in commands,
-        ntp_servers=addresses_after(heads, ("ntp server ", "sntp server ")),
-        login_banner=banner_flag(heads, ("banner login", "banner motd"), complete),
+        ntp_servers=common.addresses_after(heads, ("ntp server ", "sntp server ")),
+        login_banner=common.banner_flag(heads, ("banner login", "banner motd"), complete),
         aaa=aaa,
     )
 
@@ -266,7 +257,7 @@ def _ios_ssh(commands: set[str], complete: bool) -> Flag:
         return Flag(value=True, evidence="ip ssh version 2")
     if "ip ssh version 1" in commands:
         return Flag(value=False, evidence="ip ssh version 1")
-    return absent(
+    return common.absent(
         complete, False, "no 'ip ssh version 2': IOS then also accepts SSH version 1 (1.99)"
     )
 
@@ -278,4 +269,4 @@ def _eos_http(parsed: list[Block], complete: bool) -> Flag:
             enabled = "no shutdown" in body or block.head == "management http-server"
             if enabled and "protocol http" in body:
                 return Flag(value=True, evidence=f"{block.head}: protocol http")
-    return absent(complete, False, "no cleartext HTTP management API (protocol http)")
+    return common.absent(complete, False, "no cleartext HTTP management API (protocol http)")

@@ -21,6 +21,8 @@ TRUNCATION_NOTE = "\n<truncated: the stored copy keeps the first {kept} of {tota
 
 @dataclass(frozen=True, slots=True)
 class DeviceReading:
+    """One device's configuration as kept: its facts and its redacted text, with counts."""
+
     facts: DeviceFacts
     text: str  # the redacted configuration as stored (maybe truncated)
     sha256: str  # of the whole redacted configuration

@@ -50,32 +50,12 @@ VOLATILE = re.compile(
     r"|! ?NVRAM config last updated|! ?No configuration change since|ntp clock-period"
     r"|! ?Time:|!Last configuration was (?:updated|saved)|! Command: show running-config)",
 )
+# Hash and cipher names that may stand between a keyword and its value.
 _ALGORITHMS = {
-    "md5",
-    "sha",
-    "sha1",
-    "sha-1",
-    "sha2-256",
-    "sha-256",
-    "sha256",
-    "sha512",
-    "sha224",
-    "sha384",
-    "hmac-md5",
-    "hmac-sha1",
-    "hmac-sha256",
-    "hmac-sha2-256",
-    "aes",
-    "aes128",
-    "aes192",
-    "aes256",
-    "des",
-    "des56",
-    "3des",
-    "aes-128",
-    "aes-192",
-    "aes-256",
-}
+    "md5", "sha", "sha1", "sha-1", "sha2-256", "sha-256", "sha256", "sha512", "sha224", "sha384",
+    "hmac-md5", "hmac-sha1", "hmac-sha256", "hmac-sha2-256",
+    "aes", "aes128", "aes192", "aes256", "aes-128", "aes-192", "aes-256", "des", "des56", "3des",
+}  # fmt: skip
 _KEY_SIZES = {"128", "192", "256"}
 # Words that follow "password" when it names a policy, not a value ("password expire 0").
 _NOT_A_VALUE = {
@@ -110,6 +90,8 @@ class FoundSecret:
 
 @dataclass(frozen=True, slots=True)
 class Redacted:
+    """A configuration with its secrets replaced by markers, and what was found."""
+
     text: str
     lines: tuple[Line, ...]
     found: tuple[FoundSecret, ...]
@@ -128,6 +110,7 @@ def default_communities() -> frozenset[str]:
 
 
 def marker(kind: str, form: SecretForm | None, default_name: str | None = None) -> str:
+    """The text that stands in for a secret, e.g. ``<redacted:password:reversible>``."""
     parts = ["redacted", kind]
     if form is not None:
         parts.append(form.value)

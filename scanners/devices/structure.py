@@ -18,6 +18,8 @@ _VRP_HEADER = re.compile(r"^\s*header\s+(login|shell|motd|incoming|legal)\b[ \t]
 
 
 class Role(StrEnum):
+    """What a configuration line is: a command, or a banner's opening or text."""
+
     COMMAND = "command"
     BANNER_OPEN = "banner-open"  # "banner login ^C…": a command whose tail is banner text
     BANNER_TEXT = "banner-text"
@@ -25,6 +27,8 @@ class Role(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Line:
+    """One line of a configuration: its place, its text, its role and its block."""
+
     index: int
     text: str
     role: Role
@@ -32,10 +36,12 @@ class Line:
 
     @property
     def command(self) -> bool:
+        """Whether the line is a command (not banner text)."""
         return self.role is Role.COMMAND
 
     @property
     def indented(self) -> bool:
+        """Whether the line starts with a blank, i.e. sits inside a block."""
         return self.text[:1] in (" ", "\t")
 
 

@@ -10,17 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from scanners.devices.common import (
-    Block,
-    addresses_after,
-    banner_flag,
-    blocks,
-    communities,
-    found_flag,
-    stored_secrets,
-    timeout_s,
-    uptime_and_serial,
-)
+# What every dialect reads alike is called as common.*: the rest here is this dialect's own.
+from scanners.devices import common
+from scanners.devices.common import Block
 from scanners.devices.redact import Redacted
 from secposture.model.device_facts import DeviceFacts, Flag, ManagementLine, OsInfo
 
@@ -48,7 +40,7 @@ def _os(platform: str, version_text: str, lines: list[str]) -> OsInfo:
         version = comware.group(1) if comware else None
     if version is None:
         version = next((m.group(1).strip() for h in lines if (m := _CONFIG_VERSION.match(h))), None)
-    uptime, serial = uptime_and_serial(version_text)
+    uptime, serial = common.uptime_and_serial(version_text)
     return OsInfo(vendor=vendor, model=model, version=version, serial=serial, uptime=uptime)
 
 
@@ -90,7 +82,7 @@ def _management_lines(parsed: list[Block]) -> Iterator[ManagementLine]:
             kind=kind,
             telnet=telnet,
             transport=protocol,
-            exec_timeout_s=timeout_s(idle.split()[1:]) if idle else None,
+            exec_timeout_s=common.timeout_s(idle.split()[1:]) if idle else None,
         )
 
 
@@ -149,13 +141,13 @@ def _aaa(parsed: list[Block]) -> Flag:
 
 def parse_vrp(redacted: Redacted, platform: str, version_text: str) -> DeviceFacts:
     """Facts of a Huawei VRP or HP/H3C Comware device from its redacted configuration."""
-    parsed = blocks(redacted.lines)
+    parsed = common.blocks(redacted.lines)
     heads = [b.head for b in parsed]
     commands = set(heads)
     complete = any(h == "return" for h in heads[-3:])
     lines = list(_management_lines(parsed))
     comware = platform == "hp_comware"
-    ssh = found_flag(
+    ssh = common.found_flag(
         commands,
         "undo ssh server compatible-ssh1x enable",
         "ssh server compatible-ssh1x enable",
@@ -167,7 +159,7 @@ def parse_vrp(redacted: Redacted, platform: str, version_text: str) -> DeviceFac
         ssh = Flag(value=True, evidence="undo ssh server compatible-ssh1x")
     # found_flag reads "on" as the good state here: SSHv1 compatibility disabled.
     http = (
-        found_flag(
+        common.found_flag(
             commands,
             "ip http enable",
             "undo ip http enable",
@@ -176,7 +168,7 @@ def parse_vrp(redacted: Redacted, platform: str, version_text: str) -> DeviceFac
             default=None,
         )
         if comware
-        else found_flag(
+        else common.found_flag(
             commands,
             "http server enable",
             "undo http server enable",
@@ -192,7 +184,7 @@ def parse_vrp(redacted: Redacted, platform: str, version_text: str) -> DeviceFac
         os=_os(platform, version_text, [line.text.strip() for line in redacted.lines]),
         complete=complete,
         lines_read=len(redacted.lines),
-        secrets=stored_secrets(redacted, _privilege),
+        secrets=common.stored_secrets(redacted, _privilege),
         password_encryption=Flag(
             value=None,
             applicable=False,
@@ -203,11 +195,13 @@ def parse_vrp(redacted: Redacted, platform: str, version_text: str) -> DeviceFac
         telnet=_telnet(commands, lines),
         ssh_v2_only=ssh,
         http_server=http,
-        snmp_communities=communities(redacted, rw_words={"write"}),
-        logging_hosts=addresses_after(heads, ("info-center loghost ",)),
+        snmp_communities=common.communities(redacted, rw_words={"write"}),
+        logging_hosts=common.addresses_after(heads, ("info-center loghost ",)),
         logging_disabled="undo info-center enable" in commands,
-        ntp_servers=addresses_after(heads, ("ntp-service unicast-server ", "sntp unicast-server ")),
-        login_banner=banner_flag(heads, ("header login", "header motd"), complete),
+        ntp_servers=common.addresses_after(
+            heads, ("ntp-service unicast-server ", "sntp unicast-server ")
+        ),
+        login_banner=common.banner_flag(heads, ("header login", "header motd"), complete),
         aaa=_aaa(parsed),
     )
 

@@ -6,16 +6,19 @@ import ipaddress
 import json
 import os
 import subprocess
-import time
 from dataclasses import dataclass
-from datetime import datetime
 
+from scanners.attempt import Clock, completed, failed, reason_for, skipped
 from scanners.scope import Scope
-from secposture.model.records import Attempt, AttemptStatus, Reason, utcnow
+from secposture.model.records import Attempt, Reason
+
+STAGE = "discovery.arp"
 
 
 @dataclass(frozen=True, slots=True)
 class Segment:
+    """An IPv4 segment this machine is attached to: interface, network and our own address."""
+
     iface: str
     network: ipaddress.IPv4Network
     own_ip: str
@@ -23,6 +26,8 @@ class Segment:
 
 @dataclass(frozen=True, slots=True)
 class ArpHit:
+    """One ARP reply: the address, its MAC and the MAC's vendor when known."""
+
     ip: str
     mac: str
     vendor: str | None
@@ -107,15 +112,14 @@ def arp_sweep(
         if not targets:
             continue
         label = f"{seg.network}@{seg.iface}"
-        start, started = time.monotonic(), utcnow()
+        clock = Clock()
         if os.geteuid() != 0:
             attempts.append(
-                Attempt(
-                    stage="discovery.arp",
-                    target=label,
-                    status=AttemptStatus.SKIPPED,
-                    reason=Reason.PRIVILEGE_REQUIRED,
-                    detail="ARP needs root or CAP_NET_RAW; using nmap host discovery instead",
+                skipped(
+                    STAGE,
+                    label,
+                    Reason.PRIVILEGE_REQUIRED,
+                    "ARP needs root or CAP_NET_RAW; using nmap host discovery instead",
                 )
             )
             continue
@@ -130,37 +134,14 @@ def arp_sweep(
                 retry=retry,
                 verbose=0,
             )
-        except PermissionError as exc:
-            attempts.append(_failed(label, Reason.PRIVILEGE_REQUIRED, str(exc), start, started))
-            continue
-        except OSError as exc:
-            attempts.append(_failed(label, Reason.UNREACHABLE, str(exc), start, started))
+        except OSError as exc:  # PermissionError included: privilege_required, else unreachable
+            attempts.append(failed(STAGE, label, reason_for(exc), str(exc), clock=clock))
             continue
         for _sent, reply in answered:
             ip = str(reply.psrc)
             if ip in scope:  # a proxy-ARP reply for an out-of-scope address is ignored
                 mac = str(reply.hwsrc).lower()
                 hits[ip] = ArpHit(ip=ip, mac=mac, vendor=vendor_of(mac))
-        attempts.append(
-            Attempt(
-                stage="discovery.arp",
-                target=label,
-                status=AttemptStatus.COMPLETED,
-                detail=f"{len(targets)} addresses asked, {len(answered)} answered",
-                started=started,
-                duration_s=round(time.monotonic() - start, 3),
-            )
-        )
+        detail = f"{len(targets)} addresses asked, {len(answered)} answered"
+        attempts.append(completed(STAGE, label, detail, clock=clock))
     return list(hits.values()), attempts
-
-
-def _failed(label: str, reason: Reason, detail: str, start: float, started: datetime) -> Attempt:
-    return Attempt(
-        stage="discovery.arp",
-        target=label,
-        status=AttemptStatus.ERROR,
-        reason=reason,
-        detail=detail,
-        started=started,
-        duration_s=round(time.monotonic() - start, 3),
-    )

@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from dataclasses import dataclass, field
 
+from scanners.attempt import Clock, completed, failed, nmap_exit_reason, reason_for, skipped
 from scanners.context import ScanContext, Stopped
 from scanners.discovery.arp import Segment, arp_sweep
-from scanners.nmap.scan import NmapParseError, nmap_binary, parse_nmap_xml
+from scanners.nmap.parse import NmapParseError, parse_nmap_xml
+from scanners.nmap.run import nmap_argv, nmap_binary
 from scanners.scope import Scope, sort_ips
-from secposture.model.records import Attempt, AttemptStatus, Host, Reason, utcnow
+from secposture.model.records import Attempt, Host, Reason
 
 # ICMP echo and timestamp, TCP SYN to ports that Windows PCs, printers and gear usually answer
 # on, and TCP ACK to the web ports (answered with a reset by hosts that drop SYNs).
 PING_ARGS = [
     "-n", "-sn", "-PE", "-PP", "-PS21,22,23,80,443,445,3389,8080,9100", "-PA80,443", "-T4",
 ]  # fmt: skip
+STAGE_PING = "discovery.ping"
 
 
 @dataclass(slots=True)
 class Discovery:
+    """The live hosts of one scope (merged from every method that found them) and the attempts."""
+
     hosts: dict[str, Host] = field(default_factory=dict)
     attempts: list[Attempt] = field(default_factory=list)
 
     def add(self, ip: str, method: str, mac: str | None = None, vendor: str | None = None) -> None:
+        """Record ``ip`` as found by ``method``, keeping what an earlier method learnt."""
         known = self.hosts.get(ip) or Host(ip=ip)
         self.hosts[ip] = known.model_copy(
             update={
@@ -35,6 +40,7 @@ class Discovery:
         )
 
     def ordered(self) -> list[Host]:
+        """The hosts in address order."""
         return [self.hosts[ip] for ip in sort_ips(self.hosts)]
 
 
@@ -43,12 +49,11 @@ def discover(scope: Scope, ctx: ScanContext, segments: list[Segment]) -> Discove
     found = Discovery()
     if not ctx.privileged:
         found.attempts.append(
-            Attempt(
-                stage="discovery.arp",
-                target=", ".join(map(str, scope.networks)),
-                status=AttemptStatus.SKIPPED,
-                reason=Reason.PRIVILEGE_REQUIRED,
-                detail="ARP needs root (or CAP_NET_RAW): nmap's unprivileged discovery (TCP "
+            skipped(
+                "discovery.arp",
+                ", ".join(map(str, scope.networks)),
+                Reason.PRIVILEGE_REQUIRED,
+                "ARP needs root (or CAP_NET_RAW): nmap's unprivileged discovery (TCP "
                 "connect) is used instead and misses hosts that answer only ARP",
             )
         )
@@ -64,45 +69,34 @@ def discover(scope: Scope, ctx: ScanContext, segments: list[Segment]) -> Discove
 
 def ping_sweep(scope: Scope, ctx: ScanContext, targets: list[str], found: Discovery) -> None:
     """nmap host discovery (no port scan) of routed scope parts, exclusions passed to nmap."""
-    start, started = time.monotonic(), utcnow()
+    clock = Clock()
     label = ",".join(targets)
     targets = [scope.require_network(t) for t in targets]  # OutOfScopeError: never sent
 
     def error(reason: Reason, detail: str) -> None:
-        found.attempts.append(
-            Attempt(
-                stage="discovery.ping",
-                target=label,
-                status=AttemptStatus.ERROR,
-                reason=reason,
-                detail=detail,
-                started=started,
-                duration_s=round(time.monotonic() - start, 3),
-            )
-        )
+        found.attempts.append(failed(STAGE_PING, label, reason, detail, clock=clock))
 
     nmap = nmap_binary()
     if nmap is None:
         error(Reason.TOOL_MISSING, "nmap is not installed")
         return
-    argv = [nmap, "-oX", "-", *PING_ARGS, *scope.nmap_exclude(), *targets]
+    argv = nmap_argv(nmap, [*PING_ARGS, *scope.nmap_exclude()], targets)
     limit = ctx.limit(max(ctx.host_timeout_s, 600))
     try:
         proc = ctx.procs.run(argv, timeout_s=limit)
-    except subprocess.TimeoutExpired:
-        error(Reason.TIMEOUT, f"over {limit:.0f} s")
+    except subprocess.TimeoutExpired as exc:
+        error(reason_for(exc), f"over {limit:.0f} s")
         return
-    except Stopped:
-        error(Reason.INTERRUPTED, "the sweep was stopped")
+    except Stopped as exc:
+        error(reason_for(exc), "the sweep was stopped")
         return
     if proc.returncode != 0:
-        reason = Reason.PRIVILEGE_REQUIRED if "root privileges" in proc.stderr else Reason.BUG
-        error(reason, proc.stderr.strip()[:500])
+        error(nmap_exit_reason(proc.stderr), proc.stderr.strip()[:500])
         return
     try:
         hosts = parse_nmap_xml(proc.stdout)
     except NmapParseError as exc:
-        error(Reason.PARSE_ERROR, str(exc))
+        error(reason_for(exc), str(exc))
         return
     up = 0
     for ip, data in hosts.items():
@@ -113,13 +107,4 @@ def ping_sweep(scope: Scope, ctx: ScanContext, targets: list[str], found: Discov
         mac = (addresses.get("mac") or "").lower() or None
         vendor = (data.get("vendor") or {}).get(addresses.get("mac", "")) or None
         found.add(ip, "nmap-ping", mac, vendor)
-    found.attempts.append(
-        Attempt(
-            stage="discovery.ping",
-            target=label,
-            status=AttemptStatus.COMPLETED,
-            detail=f"{up} hosts up",
-            started=started,
-            duration_s=round(time.monotonic() - start, 3),
-        )
-    )
+    found.attempts.append(completed(STAGE_PING, label, f"{up} hosts up", clock=clock))

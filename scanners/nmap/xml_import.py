@@ -15,7 +15,7 @@ from typing import Any
 from defusedxml import DefusedXmlException, ElementTree
 
 from scanners.device_type import guess_device_type
-from scanners.nmap.scan import NmapParseError, host_from_nmap, parse_nmap_xml
+from scanners.nmap.parse import NmapParseError, host_from_nmap, parse_nmap_xml
 from scanners.scope import Scope
 from secposture.model.records import Attempt, AttemptStatus, Host, Observation, SweepResult, utcnow
 

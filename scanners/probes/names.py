@@ -29,16 +29,20 @@ NBSTAT = 0x21
 
 @dataclass(frozen=True, slots=True)
 class NameAnswer:
+    """A host name found for an address, and how it was found."""
+
     ip: str
     name: str
     source: str  # "dns", "netbios" or "mdns"
 
 
 def reverse_name(ip: str) -> str:
+    """The PTR name of an address (``4.3.2.1.in-addr.arpa``)."""
     return ipaddress.ip_address(ip).reverse_pointer
 
 
 def encode_name(name: str) -> bytes:
+    """A DNS name in wire format (length-prefixed labels); ValueError on a bad label."""
     out = b""
     for label in name.rstrip(".").split("."):
         raw = label.encode("ascii")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from scanners.context import ScanContext
 from scanners.devices.collect import audit_devices, plan_devices
 from scanners.discovery.arp import attached_segments
-from scanners.nmap.scan import nmap_binary
+from scanners.nmap.run import nmap_binary
 from scanners.runner import HostSweep
 from scanners.scope import Scope, ScopeError, sort_ips
 from secposture.config.sections import AgencyConfig

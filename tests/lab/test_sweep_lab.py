@@ -172,7 +172,7 @@ def test_lab_state_is_untouched(lab: LabState) -> None:
 def test_direct_snmp_probe_reads_the_printer(lab: LabState) -> None:
     """The fallback SNMP probe (used when nmap's scripts leave no evidence) on real snmpd."""
     code = (
-        "import json; from scanners.probes.services import probe_snmp; "
+        "import json; from scanners.probes.snmp import probe_snmp; "
         "print(json.dumps([o.model_dump(mode='json') for o in probe_snmp('10.77.0.40')]))"
     )
     proc = scanner_exec(

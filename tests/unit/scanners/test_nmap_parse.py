@@ -7,22 +7,15 @@ behind nftables drop/reject rules); the command line of each is in its <nmaprun 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
-from scanners.context import Processes, ScanContext, Stopped
+from scanners.context import ScanContext
 from scanners.host_scan import tcp_stage_attempt
-from scanners.nmap.scan import (
-    TIMED_OUT_HOST,
-    NmapParseError,
-    NmapRun,
-    host_from_nmap,
-    parse_nmap_xml,
-    run_nmap,
-    tcp_discovery_ports,
-)
+from scanners.nmap.parse import NmapParseError, host_from_nmap, parse_nmap_xml
+from scanners.nmap.profiles import tcp_discovery_ports
+from scanners.nmap.run import TIMED_OUT_HOST, NmapRun, run_nmap
 from scanners.nmap.scripts import rdp_security, ssh_algorithms, tls_cert, tls_ciphers
 from scanners.scope import OutOfScopeError, Scope
 from secposture.model.records import Attempt, AttemptStatus, Reason
@@ -166,27 +159,3 @@ def test_no_nmap_run_can_target_an_address_outside_the_scope() -> None:
     for ip in ("10.77.0.80", "10.77.0.200", "8.8.8.8"):
         with pytest.raises(OutOfScopeError):
             run_nmap(ctx, "ports.tcp", [ip], ["-sn"], timeout_s=1)
-
-
-def test_a_stop_kills_running_processes_and_refuses_new_ones() -> None:
-    procs = Processes()
-    from threading import Thread
-
-    errors: list[BaseException] = []
-
-    def long_run() -> None:
-        try:
-            procs.run(["sleep", "30"], timeout_s=60)
-        except BaseException as exc:
-            errors.append(exc)
-
-    worker = Thread(target=long_run)
-    worker.start()
-    time.sleep(0.3)
-    start = time.monotonic()
-    procs.stop()
-    worker.join(timeout=5)
-    assert time.monotonic() - start < 2
-    assert errors and isinstance(errors[0], Stopped)
-    with pytest.raises(Stopped):
-        procs.run(["true"], timeout_s=5)

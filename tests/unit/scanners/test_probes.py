@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 
-from scanners.probes.services import DO, DONT, IAC, WILL, WONT, probe_telnet, refusals
+from scanners.probes.telnet import DO, DONT, IAC, WILL, WONT, probe_telnet, refusals
 
 
 def test_every_option_is_refused() -> None:
