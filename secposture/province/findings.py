@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from secposture.checks.catalogue import CheckMeta
 from secposture.config.sections import Level
 from secposture.model.records import Severity
 from secposture.province.hierarchy import Unit
-from secposture.province.render import number
+from secposture.province.ranking import UnitLine
+from secposture.province.render import Translate, number
 from secposture.province.rows import PageScope
-from secposture.province.views import (
-    AffectedUnit,
-    CommonFinding,
-    Heat,
-    HeatCell,
-    HeatRow,
-    Translate,
-    UnitLine,
-)
 from secposture.scoring.tiers import share_percent, share_step
 
 HEAT_COLUMNS = 8
 TOP_FINDINGS = 10
-NO_REPORT = HeatCell("", "na")
 Catalogue = dict[str, CheckMeta]
 
 
@@ -50,6 +42,28 @@ def _most_failed(failing: dict[str, list[tuple[Unit, int]]], catalogue: Catalogu
         return (-len(failing[check_id]), -(meta.severity.rank if meta else 0), check_id)
 
     return sorted(failing, key=key)
+
+
+@dataclass(frozen=True, slots=True)
+class AffectedUnit:
+    """A unit failing a common finding, with how many of its targets fail."""
+
+    name: str
+    href: str | None
+    targets: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommonFinding:
+    """A check many units fail, with the units failing it."""
+
+    check_id: str
+    title: str
+    severity: str
+    severity_label: str
+    headline: str
+    levels: str
+    units: list[AffectedUnit]
 
 
 def common_findings(
@@ -84,6 +98,35 @@ def common_findings(
             )
         )
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Heat:
+    """A heat map: units down, checks or pillars across."""
+
+    columns: list[str]
+    column_ids: list[str]
+    rows: list[HeatRow]
+
+
+@dataclass(frozen=True, slots=True)
+class HeatRow:
+    """One unit's row of a heat map."""
+
+    name: str
+    href: str | None
+    cells: list[HeatCell]
+
+
+@dataclass(frozen=True, slots=True)
+class HeatCell:
+    """One cell of a heat map."""
+
+    text: str
+    level: str  # css class: h0 (none) … h4 (many), na (no report)
+
+
+NO_REPORT = HeatCell("", "na")
 
 
 def check_heat(scope: PageScope, ranking: list[UnitLine], catalogue: Catalogue, lang: str) -> Heat:

@@ -23,11 +23,11 @@ from inventory.storage import atomic_write_bytes
 from secposture.checks.catalogue import load_catalogue
 from secposture.config.sections import Lang
 from secposture.model.records import utcnow
-from secposture.province.aggregate import build_view, district_line
 from secposture.province.hierarchy import CollectorConfig, Hierarchy, Unit
 from secposture.province.render import agency_report, render_page, translator
 from secposture.province.rows import PageScope, group_rows
 from secposture.province.store import CollectorStore
+from secposture.province.views import build_view, district_line
 
 PAGE_MODE = 0o640  # the pages list the units' weaknesses
 Progress = Callable[[int, int], None]

@@ -1,26 +1,37 @@
-"""Where each unit stands: the ranking, the tiers, the score distribution, who is overdue."""
+"""The ranking: every unit of a page, best score first, with its tier and latest sweep."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
 from secposture.model.records import Severity
 from secposture.province.hierarchy import Unit
-from secposture.province.render import format_time, number
+from secposture.province.render import Translate, format_time, number
 from secposture.province.rows import PageScope, score_of
-from secposture.province.views import Bar, OverdueLine, TierCount, Translate, UnitLine
-from secposture.scoring.tiers import (
-    UNSCORED,
-    decile_counts,
-    decile_range,
-    tier_counts,
-    tier_of,
-    tier_spans,
-)
+from secposture.scoring.tiers import tier_of
 
 SERIOUS = frozenset({Severity.HIGH.value, Severity.CRITICAL.value})
-# Chart box of the distribution in SVG user units; the page scales it to its width.
-CHART_W, CHART_H, PAD_L, PAD_B, PAD_T = 640.0, 200.0, 36.0, 28.0, 12.0
+
+
+@dataclass(frozen=True, slots=True)
+class UnitLine:
+    """One unit's row of the ranking."""
+
+    id: str
+    name: str
+    level: str
+    level_label: str
+    rank: int | None
+    score: str  # "—" when nothing could be scored
+    coverage: str
+    tier: str
+    tier_label: str
+    hosts: str
+    serious: int
+    last_sweep: str
+    incomplete: bool
+    href: str | None  # the unit's latest report, None before its first bundle
 
 
 def ranking(scope: PageScope, lang: str, t: Translate) -> list[UnitLine]:
@@ -63,64 +74,3 @@ def ranking(scope: PageScope, lang: str, t: Translate) -> list[UnitLine]:
             )
         )
     return lines
-
-
-def distribution(scores: list[float]) -> tuple[list[Bar], list[tuple[float, str]]]:
-    """Ten bars, 0-9 … 90-100, of how many units scored in each band."""
-    counts = decile_counts(scores)
-    tallest = max(counts) or 1
-    plot_w, plot_h = CHART_W - PAD_L, CHART_H - PAD_B - PAD_T
-    step = plot_w / len(counts)
-    bars = []
-    for band, count in enumerate(counts):
-        height = plot_h * count / tallest
-        low, high = decile_range(band)
-        x = PAD_L + band * step + step * 0.12
-        bars.append(
-            Bar(
-                label=f"{low}–{high}",
-                count=count,
-                x=round(x, 1),
-                y=round(PAD_T + plot_h - height, 1),
-                width=round(step * 0.76, 1),
-                height=round(height, 1),
-                label_x=round(x + step * 0.38, 1),
-            )
-        )
-    ticks = sorted({0, tallest // 2, tallest})
-    gridlines = [(round(PAD_T + plot_h - plot_h * n / tallest, 1), str(n)) for n in ticks]
-    return bars, gridlines
-
-
-def tiers(scope: PageScope, t: Translate) -> list[TierCount]:
-    """How many reported units are in each tier, highest first, then the unscored."""
-    counts = tier_counts(score_of(row) for u in scope.units if (row := scope.latest(u.id)))
-    out = [
-        TierCount(
-            span.id,
-            f"{t(f'agg.tier.{span.id}')} ({span.low:.0f}–{span.high:.0f})",
-            counts.get(span.id, 0),
-        )
-        for span in tier_spans()
-    ]
-    out.append(TierCount(UNSCORED, t("agg.tier.unscored"), counts.get(UNSCORED, 0)))
-    return out
-
-
-def overdue(
-    scope: PageScope, now: datetime, days: int, lang: str, t: Translate
-) -> list[OverdueLine]:
-    """The units that never reported, or whose last sweep is older than ``days``, by name."""
-    cutoff = now - timedelta(days=days)
-    out = []
-    for unit in sorted(scope.units, key=lambda u: u.name):
-        level = t(f"report.level.{unit.level.value}")
-        row = scope.latest(unit.id)
-        if row is None:
-            out.append(OverdueLine(unit.name, level, t("agg.overdue.never")))
-            continue
-        started = datetime.fromisoformat(row["started"])
-        if started < cutoff:
-            ago = t("agg.overdue.days", days=(now - started).days)
-            out.append(OverdueLine(unit.name, level, f"{format_time(started, lang)} ({ago})"))
-    return out

@@ -7,6 +7,7 @@ place.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from secposture.report.outputs.files import _number as number
 if TYPE_CHECKING:
     from secposture.province.views import AggregateView
 
+Translate = Callable[..., str]  # a translator: key and parameters in, text out
 translator = _translator
 # The sweep's own fields, which the agency report reads under the same names.
 SWEEP_FIELDS = ("sweep_id", "profile", "scopes", "exclude", "started", "finished", "complete")
@@ -71,6 +73,7 @@ def agency_report(payload: BundlePayload, lang: str, generated: datetime) -> str
 
 __all__ = [
     "VIETNAM_TIME",
+    "Translate",
     "agency_report",
     "format_time",
     "number",

@@ -1,16 +1,34 @@
-"""The weekly trend of a page: the mean latest-in-week score over the last twelve weeks."""
+"""When a page's units swept: the weekly trend of their mean score, and who is overdue."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from secposture.province.render import VIETNAM_TIME, number
+from secposture.province.render import VIETNAM_TIME, Translate, format_time, number
 from secposture.province.rows import PageScope, score_of
-from secposture.province.views import Trend, TrendWeek
-from secposture.report.view.charts import TrendInput, trend_chart
+from secposture.report.view.charts import TrendChart, TrendInput, trend_chart
 from secposture.scoring.tiers import mean_score
 
 TREND_WEEKS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class TrendWeek:
+    """One week of the trend: its label, the mean score as text, how many units swept."""
+
+    label: str
+    mean: str  # "—" when no unit swept with a score that week
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    """The weekly trend: the chart and, in the same order, the weeks it draws."""
+
+    chart: TrendChart
+    weeks: list[TrendWeek]  # every week of the window, with or without data
+    scored: bool  # at least one week has a mean score
 
 
 def week_start(moment: datetime) -> datetime:
@@ -41,3 +59,31 @@ def trend(scope: PageScope, now: datetime, lang: str) -> Trend:
         )
     chart = trend_chart(inputs, [w.mean for w in lines])
     return Trend(chart, lines, scored=any(i.score is not None for i in inputs))
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueLine:
+    """A unit whose last bundle is too old, or that never sent one."""
+
+    name: str
+    level_label: str
+    last: str
+
+
+def overdue(
+    scope: PageScope, now: datetime, days: int, lang: str, t: Translate
+) -> list[OverdueLine]:
+    """The units that never reported, or whose last sweep is older than ``days``, by name."""
+    cutoff = now - timedelta(days=days)
+    out = []
+    for unit in sorted(scope.units, key=lambda u: u.name):
+        level = t(f"report.level.{unit.level.value}")
+        row = scope.latest(unit.id)
+        if row is None:
+            out.append(OverdueLine(unit.name, level, t("agg.overdue.never")))
+            continue
+        started = datetime.fromisoformat(row["started"])
+        if started < cutoff:
+            ago = t("agg.overdue.days", days=(now - started).days)
+            out.append(OverdueLine(unit.name, level, f"{format_time(started, lang)} ({ago})"))
+    return out

@@ -1,135 +1,33 @@
-"""What the province and district pages show, every value as text ready to lay out.
+"""What a province or district page shows, built from the stored bundles' index rows.
 
-The builders (:mod:`~secposture.province.aggregate` and the section modules beside it) fill
-these; the templates only place them, so a template never computes a number.
+Pure functions: rows in, view objects out. Each section is built in its own module
+(:mod:`.summary`, :mod:`.ranking`, :mod:`.findings`, :mod:`.trend`), beside the view objects
+it fills; this module puts them together into one :class:`AggregateView` per page. Every
+number and every label is prepared there, so the templates only lay them out; the arithmetic
+itself (tiers, medians, means) is :mod:`secposture.scoring.tiers`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-from secposture.report.view.charts import TrendChart
+from secposture.checks.catalogue import CheckMeta
+from secposture.config.sections import Level
+from secposture.province.findings import (
+    CommonFinding,
+    Heat,
+    check_heat,
+    common_findings,
+    pillar_heat,
+)
+from secposture.province.ranking import UnitLine, ranking
+from secposture.province.render import Translate, format_time, number
+from secposture.province.rows import PageScope
+from secposture.province.summary import Bar, TierCount, distribution, tiers
+from secposture.province.trend import OverdueLine, Trend, overdue, trend
 from secposture.report.view.page import Fact
-
-Translate = Callable[..., str]
-
-
-@dataclass(frozen=True, slots=True)
-class UnitLine:
-    """One unit's row of the ranking."""
-
-    id: str
-    name: str
-    level: str
-    level_label: str
-    rank: int | None
-    score: str  # "—" when nothing could be scored
-    coverage: str
-    tier: str
-    tier_label: str
-    hosts: str
-    serious: int
-    last_sweep: str
-    incomplete: bool
-    href: str | None  # the unit's latest report, None before its first bundle
-
-
-@dataclass(frozen=True, slots=True)
-class Bar:
-    """One bar of the score distribution, in the chart's SVG user units."""
-
-    label: str
-    count: int
-    x: float
-    y: float
-    width: float
-    height: float
-    label_x: float
-
-
-@dataclass(frozen=True, slots=True)
-class TierCount:
-    """How many units are in one tier."""
-
-    id: str
-    label: str
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class HeatCell:
-    """One cell of a heat map."""
-
-    text: str
-    level: str  # css class: h0 (none) … h4 (many), na (no report)
-
-
-@dataclass(frozen=True, slots=True)
-class HeatRow:
-    """One unit's row of a heat map."""
-
-    name: str
-    href: str | None
-    cells: list[HeatCell]
-
-
-@dataclass(frozen=True, slots=True)
-class Heat:
-    """A heat map: units down, checks or pillars across."""
-
-    columns: list[str]
-    column_ids: list[str]
-    rows: list[HeatRow]
-
-
-@dataclass(frozen=True, slots=True)
-class AffectedUnit:
-    """A unit failing a common finding, with how many of its targets fail."""
-
-    name: str
-    href: str | None
-    targets: str
-
-
-@dataclass(frozen=True, slots=True)
-class CommonFinding:
-    """A check many units fail, with the units failing it."""
-
-    check_id: str
-    title: str
-    severity: str
-    severity_label: str
-    headline: str
-    levels: str
-    units: list[AffectedUnit]
-
-
-@dataclass(frozen=True, slots=True)
-class TrendWeek:
-    """One week of the trend: its label, the mean score as text, how many units swept."""
-
-    label: str
-    mean: str  # "—" when no unit swept with a score that week
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class Trend:
-    """The weekly trend: the chart and, in the same order, the weeks it draws."""
-
-    chart: TrendChart
-    weeks: list[TrendWeek]  # every week of the window, with or without data
-    scored: bool  # at least one week has a mean score
-
-
-@dataclass(frozen=True, slots=True)
-class OverdueLine:
-    """A unit whose last bundle is too old, or that never sent one."""
-
-    name: str
-    level_label: str
-    last: str
+from secposture.scoring.tiers import median_score
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,3 +62,60 @@ class AggregateView:
     overdue: list[OverdueLine]
     districts: list[DistrictLine]
     back_href: str | None
+
+
+def build_view(
+    scope: PageScope,
+    *,
+    catalogue: dict[str, CheckMeta],
+    now: datetime,
+    overdue_days: int,
+    lang: str,
+    t: Translate,
+    districts: list[DistrictLine] | None = None,
+) -> AggregateView:
+    """The province or district page for ``scope``."""
+    lines = ranking(scope, lang, t)
+    scores = scope.scores()
+    reported = scope.reported()
+    bars, gridlines = distribution(scores)
+    facts = [
+        Fact(t("agg.meta.generated"), format_time(now, lang)),
+        Fact(t("agg.meta.units"), str(len(scope.units))),
+        Fact(t("agg.meta.reported"), f"{reported}/{len(scope.units)}"),
+    ]
+    return AggregateView(
+        kind=scope.kind,
+        heading=scope.heading,
+        facts=facts,
+        reported=reported,
+        total=len(scope.units),
+        median=_median(scores, lang),
+        bars=bars,
+        bar_gridlines=gridlines,
+        tiers=tiers(scope, t),
+        ranking=lines,
+        pillars=pillar_heat(scope, lines, lang),
+        heat=check_heat(scope, lines, catalogue, lang),
+        findings=common_findings(scope, catalogue, lang, t),
+        trend=trend(scope, now, lang),
+        overdue=overdue(scope, now, overdue_days, lang, t),
+        districts=districts or [],
+        back_href=None if scope.kind == "province" else f"{scope.prefix}index.html",
+    )
+
+
+def district_line(scope: PageScope, href: str, lang: str) -> DistrictLine:
+    """One row of the province page's district table."""
+    return DistrictLine(
+        name=scope.heading,
+        href=href,
+        communes=sum(1 for u in scope.units if u.level is Level.COMMUNE),
+        reported=f"{scope.reported()}/{len(scope.units)}",
+        median=_median(scope.scores(), lang),
+    )
+
+
+def _median(scores: list[float], lang: str) -> str:
+    median = median_score(scores)
+    return "—" if median is None else number(median, lang)
