@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from secposture.province.render import Translate
 from secposture.province.rows import PageScope, score_of
-from secposture.scoring.tiers import UNSCORED, decile_counts, decile_range, tier_counts, tier_spans
+from secposture.scoring.tiers import UNSCORED, decile_counts, decile_range, tier_bands, tier_counts
 
 # Chart box of the distribution in SVG user units; the page scales it to its width.
 CHART_W, CHART_H, PAD_L, PAD_B, PAD_T = 640.0, 200.0, 36.0, 28.0, 12.0
@@ -66,11 +66,11 @@ def tiers(scope: PageScope, t: Translate) -> list[TierCount]:
     counts = tier_counts(score_of(row) for u in scope.units if (row := scope.latest(u.id)))
     out = [
         TierCount(
-            span.id,
-            f"{t(f'agg.tier.{span.id}')} ({span.low:.0f}–{span.high:.0f})",
-            counts.get(span.id, 0),
+            band.id,
+            f"{t(f'agg.tier.{band.id}')} ({band.min:.0f}–{band.max:.0f})",
+            counts.get(band.id, 0),
         )
-        for span in tier_spans()
+        for band in tier_bands()
     ]
     out.append(TierCount(UNSCORED, t("agg.tier.unscored"), counts.get(UNSCORED, 0)))
     return out

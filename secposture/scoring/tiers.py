@@ -24,27 +24,23 @@ SHARE_STEPS = (10.0, 25.0, 45.0)
 
 @dataclass(frozen=True, slots=True)
 class TierBand:
-    """One tier: its id and the lowest score it admits."""
+    """One tier: its id, the lowest score it admits and the highest whole score it spans."""
 
     id: str
     min: float
-
-
-@dataclass(frozen=True, slots=True)
-class TierSpan:
-    """A tier with the whole scores it spans, for its label ("fair (60–79)")."""
-
-    id: str
-    low: float
-    high: float
+    max: float  # one below the next tier's minimum; 100 for the highest tier
 
 
 @cache
 def tier_bands() -> tuple[TierBand, ...]:
     """The score bands of data/aggregate_tiers.toml, highest first."""
     raw = resources.files("secposture").joinpath("data/aggregate_tiers.toml").read_text("utf-8")
-    bands = [TierBand(str(b["id"]), float(b["min"])) for b in tomllib.loads(raw)["band"]]
-    return tuple(sorted(bands, key=lambda b: -b.min))
+    found = [(str(b["id"]), float(b["min"])) for b in tomllib.loads(raw)["band"]]
+    found.sort(key=lambda band: -band[1])
+    return tuple(
+        TierBand(name, low, found[i - 1][1] - 1 if i else 100.0)
+        for i, (name, low) in enumerate(found)
+    )
 
 
 def tier_of(score: float | None) -> str:
@@ -52,15 +48,6 @@ def tier_of(score: float | None) -> str:
     if score is None:
         return UNSCORED
     return next(b.id for b in tier_bands() if score >= b.min)
-
-
-def tier_spans() -> list[TierSpan]:
-    """Each tier, highest first, with the whole scores from its minimum to below the next."""
-    bands = tier_bands()
-    return [
-        TierSpan(band.id, band.min, bands[i - 1].min - 1 if i else 100.0)
-        for i, band in enumerate(bands)
-    ]
 
 
 def tier_counts(scores: Iterable[float | None]) -> Counter[str]:
