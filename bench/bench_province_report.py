@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from in_child import main_or_child, peak_rss_mb, run_child
 
 TARGET_S, TARGET_MB = 20.0, 500
 UNITS, HOSTS, WEEKS = 200, 50, 4
@@ -27,15 +28,6 @@ UNITS, HOSTS, WEEKS = 200, 50, 4
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS. Not ru_maxrss: Linux carries a parent's peak into the child
-    across fork and exec, and the parent here holds every bundle it generated."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def child(config_path: str, out: str) -> None:
@@ -86,14 +78,9 @@ def main() -> int:
         for data in weekly_bundles(province, WEEKS):
             store.ingest(data, source="bench")
         setup_s = time.perf_counter() - t0
-        proc = subprocess.run(
-            [sys.executable, __file__, "--child", str(config_path), str(Path(tmp) / "out")],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if proc.returncode != 0:
-            print(proc.stderr, file=sys.stderr)
+        r = run_child(__file__, str(config_path), str(Path(tmp) / "out"))
+        if r is None:
             return 1
-        r = json.loads(proc.stdout)
     ok = r["report_s"] <= TARGET_S and r["peak_mb"] <= TARGET_MB
     print(
         f"# {machine()}; {len(province.units)} units × {HOSTS} hosts, {WEEKS} weekly "
@@ -113,7 +100,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(sys.argv[2], sys.argv[3])
-    else:
-        sys.exit(main())
+    main_or_child(main, child)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from in_child import main_or_child
+
 TARGET_S, TARGET_RATIO, TARGET_MB = 5.0, 3.0, 500
 
 
@@ -108,7 +110,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(sys.argv[2], sys.argv[3])
-    else:
-        sys.exit(main())
+    main_or_child(main, child)

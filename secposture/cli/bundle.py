@@ -368,7 +368,7 @@ def collector_serve(config_path: Path, host: str | None, port: int | None) -> No
     registered for the unit they name are stored; every refusal is logged with its reason
     in collector.log in the store folder.
     """
-    from secposture.province.app import serve
+    from secposture.province.service import serve
 
     config = _collector_config(config_path)
     section = config.collector
@@ -389,8 +389,8 @@ def collector_ingest(folder: Path, config_path: Path, as_json: bool) -> None:
     (the reasons are printed and logged; the files are left where they are).
     """
     from secposture.bundle.envelope import RejectReason
-    from secposture.province.app import configure_logging
     from secposture.province.hierarchy import Hierarchy
+    from secposture.province.service import configure_logging
     from secposture.province.store import CollectorStore, IngestOutcome
 
     config = _collector_config(config_path)

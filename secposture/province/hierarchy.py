@@ -54,6 +54,8 @@ PARENT_LEVELS: dict[Level, frozenset[Level]] = {
 
 
 class CollectorSection(_Section):
+    """The [collector] table: where bundles are stored and how the service listens."""
+
     store: Path
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8443
@@ -73,11 +75,15 @@ class CollectorSection(_Section):
 
 
 class ProvinceSection(_Section):
+    """The [province] table: the province the collector serves."""
+
     id: str = Field(pattern=AGENCY_ID.pattern)
     name: Annotated[str, Field(min_length=1)]
 
 
 class UnitSection(_Section):
+    """One [[unit]]: an agency of the province, its level, parent and signing keys."""
+
     id: str = Field(pattern=AGENCY_ID.pattern)
     name: Annotated[str, Field(min_length=1)]
     level: Level
@@ -96,6 +102,8 @@ class UnitSection(_Section):
 
 
 class CollectorConfig(_Section):
+    """A whole collector TOML file."""
+
     collector: CollectorSection
     province: ProvinceSection
     unit: list[UnitSection] = Field(default_factory=list)
@@ -152,13 +160,16 @@ class Hierarchy:
         self._by_key = {key: u.id for u in config.unit for key in u.keys}
 
     def unit_for_key(self, public_key: str) -> Unit | None:
+        """The unit that registered ``public_key``, None when no unit did."""
         unit_id = self._by_key.get(public_key)
         return self.units[unit_id] if unit_id else None
 
     def children(self, parent_id: str) -> list[Unit]:
+        """The units directly under ``parent_id``, by id."""
         return sorted((u for u in self.units.values() if u.parent == parent_id), key=lambda u: u.id)
 
     def districts(self) -> list[Unit]:
+        """The districts directly under the province, by id."""
         return [u for u in self.children(self.province_id) if u.level is Level.DISTRICT]
 
 

@@ -20,21 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from inventory.storage import atomic_write_bytes
-from secposture import __version__
-from secposture.bundle.model import BundlePayload
 from secposture.checks.catalogue import load_catalogue
-from secposture.config.sections import AgencyConfig, Lang
-from secposture.model.records import SweepResult, utcnow
-from secposture.province.aggregate import (
-    AggregateView,
-    Scope,
-    build_view,
-    district_line,
-    group_rows,
-)
+from secposture.config.sections import Lang
+from secposture.model.records import utcnow
 from secposture.province.hierarchy import CollectorConfig, Hierarchy, Unit
+from secposture.province.render import agency_report, render_page, translator
+from secposture.province.rows import PageScope, group_rows
 from secposture.province.store import CollectorStore
-from secposture.report.outputs.files import _environment, _translator, render_html
+from secposture.province.views import build_view, district_line
 
 PAGE_MODE = 0o640  # the pages list the units' weaknesses
 Progress = Callable[[int, int], None]
@@ -42,52 +35,11 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True, slots=True)
 class AggregatePaths:
+    """The pages written: the province page, the district pages, the units' reports."""
+
     province: Path
     districts: list[Path]
     agencies: list[Path]
-
-
-def render_page(view: AggregateView, lang: str) -> str:
-    """One province or district page as HTML text (no script, nothing fetched)."""
-    # The agency report's environment: autoescape, and every value passes its finalize hook
-    # that shows control and bidi characters as [U+XXXX]; bundles are untrusted text too.
-    template = _environment().get_template(f"{view.kind}.html.j2")
-    return template.render(view=view, lang=lang, t=_translator(lang), version=__version__)
-
-
-def agency_report(payload: BundlePayload, lang: str, generated: datetime) -> str:
-    """A unit's latest report, rendered by the agency report writer from its bundle."""
-    sweep = payload.sweep
-    result = SweepResult(
-        sweep_id=sweep.sweep_id,
-        agency_id=payload.agency.id,
-        profile=sweep.profile,
-        scopes=sweep.scopes,
-        exclude=sweep.exclude,
-        started=sweep.started,
-        finished=sweep.finished,
-        hosts=payload.hosts,
-        attempts=sweep.failed_attempts,
-        complete=sweep.complete,
-    )
-    agency = payload.agency
-    config = AgencyConfig.model_validate(
-        {
-            "agency": {
-                "id": agency.id,
-                "name": agency.name,
-                "level": agency.level,
-                "parent": agency.parent,
-            },
-            # The report shows the scopes the agency swept; the collector scans nothing.
-            "scan": {"scopes": list(sweep.scopes) or ["0.0.0.0/32"], "allow_public": True},
-            "store": {"path": "unused"},
-            "report": {"dir": "unused", "lang": lang},
-        }
-    )
-    return render_html(
-        result, list(payload.findings), payload.score, config, lang, generated=generated
-    )
 
 
 def write_aggregate(
@@ -110,7 +62,7 @@ def write_aggregate(
         if unit_id in hierarchy.units  # units since removed from the config are not shown
     }
     catalogue = load_catalogue()
-    tr = _translator(lang)
+    tr = translator(lang)
     common: dict[str, Any] = {
         "catalogue": catalogue,
         "now": now,
@@ -131,14 +83,14 @@ def write_aggregate(
     district_lines = []
     for district in hierarchy.districts():
         units = [district, *hierarchy.children(district.id)]
-        scope = Scope(district.name, "district", units, history, "../")
+        scope = PageScope(district.name, "district", units, history, "../")
         view = build_view(scope, **common)
         path = _write(out_dir / "districts" / f"{district.id}.html", render_page(view, lang))
         district_paths.append(path)
         district_lines.append(district_line(scope, f"districts/{district.id}.html", lang))
 
     everyone: list[Unit] = sorted(hierarchy.units.values(), key=lambda u: u.id)
-    province = Scope(hierarchy.province_name, "province", everyone, history, "")
+    province = PageScope(hierarchy.province_name, "province", everyone, history, "")
     view = build_view(province, districts=district_lines, **common)
     index = _write(out_dir / "index.html", render_page(view, lang))
     return AggregatePaths(index, district_paths, agencies)

@@ -64,6 +64,7 @@ class IngestOutcome:
     latest: bool = False  # the newest sweep stored for its agency
 
     def as_dict(self) -> dict[str, Any]:
+        """The outcome as the upload reply's JSON body."""
         return {
             "status": "accepted" if self.accepted else "rejected",
             "reason": self.reason.value if self.reason else None,

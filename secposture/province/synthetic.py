@@ -42,6 +42,8 @@ SERVICES: tuple[tuple[int, str, str, Severity], ...] = (
 
 @dataclass
 class SyntheticUnit:
+    """A made-up unit with its signing key, LAN size and hygiene."""
+
     id: str
     name: str
     level: Level
@@ -52,11 +54,14 @@ class SyntheticUnit:
 
     @property
     def public_key(self) -> str:
+        """The unit's public key as the collector config writes it."""
         return public_key_text(self.key)
 
 
 @dataclass
 class SyntheticProvince:
+    """A made-up province: its id, name and units."""
+
     id: str
     name: str
     units: list[SyntheticUnit] = field(default_factory=list)

@@ -50,6 +50,8 @@ class UploadReply(BaseModel):
 
 
 class UnitStatus(BaseModel):
+    """One unit and its last stored bundle, as /api/v1/units lists it."""
+
     id: str
     name: str
     level: str
