@@ -36,7 +36,8 @@ from secposture.model.records import (  # noqa: E402
     Service,
     SweepResult,
 )
-from secposture.report.outputs.files import findings_document, inventory_document, write_outputs  # noqa: E402
+from secposture.report.outputs import write_outputs  # noqa: E402
+from secposture.report.outputs.json import findings_document, inventory_document  # noqa: E402
 from secposture.report.view.context import DeviceRecord, ReportContext, SweepPoint  # noqa: E402
 from secposture.scoring.score import Posture  # noqa: E402
 

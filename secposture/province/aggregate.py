@@ -22,8 +22,7 @@ from secposture.checks.catalogue import CheckMeta
 from secposture.config.sections import Level
 from secposture.model.records import Severity
 from secposture.province.hierarchy import Unit
-from secposture.report.outputs.files import VIETNAM_TIME, format_time
-from secposture.report.outputs.files import _number as number
+from secposture.report.view.text import VIETNAM_TIME, format_time, number
 
 Row = dict[str, Any]
 Translate = Callable[..., str]

@@ -34,7 +34,7 @@ from secposture.province.aggregate import (
 )
 from secposture.province.hierarchy import CollectorConfig, Hierarchy, Unit
 from secposture.province.store import CollectorStore
-from secposture.report.outputs.files import _environment, _translator, render_html
+from secposture.report.outputs.html import environment, render_html, translator
 
 PAGE_MODE = 0o640  # the pages list the units' weaknesses
 Progress = Callable[[int, int], None]
@@ -51,8 +51,8 @@ def render_page(view: AggregateView, lang: str) -> str:
     """One province or district page as HTML text (no script, nothing fetched)."""
     # The agency report's environment: autoescape, and every value passes its finalize hook
     # that shows control and bidi characters as [U+XXXX]; bundles are untrusted text too.
-    template = _environment().get_template(f"{view.kind}.html.j2")
-    return template.render(view=view, lang=lang, t=_translator(lang), version=__version__)
+    template = environment().get_template(f"{view.kind}.html.j2")
+    return template.render(view=view, lang=lang, t=translator(lang), version=__version__)
 
 
 def agency_report(payload: BundlePayload, lang: str, generated: datetime) -> str:
@@ -110,7 +110,7 @@ def write_aggregate(
         if unit_id in hierarchy.units  # units since removed from the config are not shown
     }
     catalogue = load_catalogue()
-    tr = _translator(lang)
+    tr = translator(lang)
     common: dict[str, Any] = {
         "catalogue": catalogue,
         "now": now,

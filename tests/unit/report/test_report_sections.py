@@ -26,7 +26,8 @@ from test_report import Page, agency_config, hostile_findings, hostile_sweep
 from secposture.checks.catalogue import load_catalogue
 from secposture.cli import main
 from secposture.model.records import Finding, Observation, Severity, Status, Target
-from secposture.report.outputs.files import render_html, write_outputs
+from secposture.report.outputs import write_outputs
+from secposture.report.outputs.html import render_html
 from secposture.report.view.charts import PillarInput, TrendInput, pillar_chart, trend_chart
 from secposture.report.view.context import ReportContext, SweepPoint, config_diff
 from secposture.report.view.text import format_day, number
