@@ -165,6 +165,7 @@ def ip_key(ip: str) -> tuple[int, int, str]:
 
 
 def target_key(target: Target) -> tuple[tuple[int, int, str], int, str]:
+    """Sort key of a target: address numerically, then port and protocol."""
     return (ip_key(target.ip), -1 if target.port is None else target.port, target.proto or "")
 
 
