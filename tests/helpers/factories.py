@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from secposture.model.records import Attempt, Host, Observation, Service, SweepResult
+from secposture.model.records import (
+    Attempt,
+    AttemptStatus,
+    Host,
+    Observation,
+    Reason,
+    Service,
+    SweepResult,
+)
 
 T0 = datetime(2026, 11, 22, 19, 0, tzinfo=UTC)
 
@@ -46,4 +54,11 @@ def sweep(
         observations=observations,
         attempts=attempts,
         complete=not any(a.status.value == "error" for a in attempts),
+    )
+
+
+def timed_out(stage: str, target: str, detail: str = "host timeout after 300 s") -> Attempt:
+    """A scanner step that ran out of time: the failed attempt most sweeps of a real LAN hold."""
+    return Attempt(
+        stage=stage, target=target, status=AttemptStatus.ERROR, reason=Reason.TIMEOUT, detail=detail
     )

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import timed_out
+from report_samples import lan_sweep
 
 import secposture.report as report_package
 from inventory.store import ACTIVE, MISSING, STALE
@@ -127,46 +129,33 @@ def hostile_sweep(*, complete: bool = False) -> SweepResult:
     )
     attempts = (
         Attempt(stage="discovery", target="192.168.1.0/24", status=AttemptStatus.COMPLETED),
-        Attempt(
-            stage="portscan",
-            target="192.168.1.5",
-            status=AttemptStatus.ERROR,
-            reason=Reason.TIMEOUT,
-            detail="host timeout after 300 s",
-        ),
+        timed_out("portscan", "192.168.1.5"),
     )
-    return SweepResult(
-        sweep_id="sw-20261128-0200",
-        agency_id="hb-xa-hoa-binh",
-        profile="standard",
-        scopes=("192.168.1.0/24",),
-        started=STARTED,
-        finished=STARTED.replace(minute=42),
-        hosts=hosts,
-        observations=observations,
-        attempts=attempts,
-        complete=complete,
+    return lan_sweep(
+        "sw-20261128-0200", STARTED, hosts, observations, attempts, minutes=42, complete=complete
+    )
+
+
+def finding(
+    check: str,
+    status: Status,
+    severity: Severity = Severity.HIGH,
+    ip: str = "192.168.1.1",
+    port: int | None = None,
+    proto: str | None = None,
+    **extra: str,
+) -> Finding:
+    """One finding of ``check`` on ``ip`` (``port``/``proto``), with evidence or reason."""
+    return Finding(
+        check_id=check,
+        status=status,
+        severity=severity,
+        target=Target(ip=ip, port=port, proto=proto),
+        **extra,
     )
 
 
 def hostile_findings() -> list[Finding]:
-    def finding(
-        check: str,
-        status: Status,
-        severity: Severity,
-        ip: str,
-        port: int | None = None,
-        proto: str | None = None,
-        **extra: str,
-    ) -> Finding:
-        return Finding(
-            check_id=check,
-            status=status,
-            severity=severity,
-            target=Target(ip=ip, port=port, proto=proto),
-            **extra,
-        )
-
     return [
         finding(
             "net.telnet_exposed",
@@ -652,15 +641,10 @@ def test_passed_waived_and_inventory_are_listed(tmp_path: Path) -> None:
 
 
 def test_a_finding_of_a_check_missing_from_the_catalogue_still_renders(tmp_path: Path) -> None:
-    finding = Finding(
-        check_id="net.not_yet_catalogued",
-        status=Status.FAIL,
-        severity=Severity.LOW,
-        target=Target(ip="10.0.0.1"),
-    )
+    missing = finding("net.not_yet_catalogued", Status.FAIL, Severity.LOW, "10.0.0.1")
 
     html = render_html(
-        hostile_sweep(), [finding], score_findings([finding]), agency_config(tmp_path), "vi"
+        hostile_sweep(), [missing], score_findings([missing]), agency_config(tmp_path), "vi"
     )
 
     assert "net.not_yet_catalogued" in Page(html).section("issues")
@@ -772,16 +756,9 @@ def test_csv_has_one_row_per_finding_in_the_chosen_language(
 
 @pytest.mark.parametrize("evidence", [FORMULA, "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1+1", "\r=1+1"])
 def test_csv_cells_that_a_spreadsheet_would_run_are_forced_to_text(evidence: str) -> None:
-    finding = Finding(
-        check_id="net.telnet_exposed",
-        status=Status.FAIL,
-        severity=Severity.HIGH,
-        target=Target(ip="192.168.1.1"),
-        evidence=evidence,
-        reason=evidence,
-    )
+    formula = finding("net.telnet_exposed", Status.FAIL, evidence=evidence, reason=evidence)
 
-    rows = list(csv.DictReader(findings_csv([finding], "vi").splitlines()))
+    rows = list(csv.DictReader(findings_csv([formula], "vi").splitlines()))
 
     for cell in (rows[0]["evidence"], rows[0]["reason"]):
         assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
@@ -789,15 +766,9 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_forced_to_text(evidence: str
 
 
 def test_csv_leaves_ordinary_evidence_alone() -> None:
-    finding = Finding(
-        check_id="net.telnet_exposed",
-        status=Status.PASS,
-        severity=Severity.HIGH,
-        target=Target(ip="192.168.1.1"),
-        evidence="no telnet service",
-    )
+    plain = finding("net.telnet_exposed", Status.PASS, evidence="no telnet service")
 
-    rows = list(csv.DictReader(findings_csv([finding], "en").splitlines()))
+    rows = list(csv.DictReader(findings_csv([plain], "en").splitlines()))
 
     assert rows[0]["evidence"] == "no telnet service"
     assert rows[0]["title"] == "Telnet (cleartext) service exposed"
