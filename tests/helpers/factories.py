@@ -5,15 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from secposture.model.records import (
-    Attempt,
-    AttemptStatus,
-    Host,
-    Observation,
-    Reason,
-    Service,
-    SweepResult,
-)
+from secposture.model.records import Attempt, Host, Observation, Service, SweepResult
 
 T0 = datetime(2026, 11, 22, 19, 0, tzinfo=UTC)
 
@@ -59,6 +51,4 @@ def sweep(
 
 def timed_out(stage: str, target: str, detail: str = "host timeout after 300 s") -> Attempt:
     """A scanner step that ran out of time: the failed attempt most sweeps of a real LAN hold."""
-    return Attempt(
-        stage=stage, target=target, status=AttemptStatus.ERROR, reason=Reason.TIMEOUT, detail=detail
-    )
+    return Attempt(stage=stage, target=target, status="error", reason="timeout", detail=detail)

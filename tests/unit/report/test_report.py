@@ -241,16 +241,25 @@ BLOCKS = frozenset(
 )
 
 
+VOID = frozenset(("br", "col", "hr", "img", "input", "link", "meta", "source", "wbr"))
+
+
 class Page(HTMLParser):
-    """Tags, attributes and visible text of a page, and the text of each <section id=…>."""
+    """Tags, attributes and visible text of a page, the text of each <section id=…>, of each
+    element by class and of each table row's cells by section: where a value stands, not only
+    that it is somewhere on the page."""
 
     def __init__(self, html: str) -> None:
         super().__init__(convert_charrefs=True)
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.chunks: list[str] = []
         self.sections: dict[str, list[str]] = {}
+        self.classed: dict[str, list[str]] = {}
+        self.rows: dict[str, list[list[str]]] = {}
         self._section: str | None = None
         self._in_style = False
+        self._open: list[tuple[str, list[str], int]] = []
+        self._row: list[str] | None = None
         self.feed(html)
         self.close()
 
@@ -261,9 +270,26 @@ class Page(HTMLParser):
         if tag == "section":
             self._section = dict(attrs).get("id")
             self.sections[self._section or ""] = []
+        if tag == "tr":
+            self._row = []
+        if tag not in VOID:
+            classes = (dict(attrs).get("class") or "").split()
+            self._open.append((tag, classes, len(self.chunks)))
         self._in_style = tag == "style"
 
     def handle_endtag(self, tag: str) -> None:
+        while self._open:
+            opened, classes, start = self._open.pop()
+            text = " ".join("".join(self.chunks[start:]).split())
+            for name in classes:
+                self.classed.setdefault(name, []).append(text)
+            if opened in ("td", "th") and self._row is not None:
+                self._row.append(text)
+            if opened == "tr" and self._row is not None:
+                self.rows.setdefault(self._section or "", []).append(self._row)
+                self._row = None
+            if opened == tag:
+                break
         if tag == "section":
             self._section = None
         if tag == "style":
@@ -282,6 +308,17 @@ class Page(HTMLParser):
 
     def section(self, section_id: str) -> str:
         return " ".join("".join(self.sections[section_id]).split())
+
+
+def hostile_page(
+    tmp_path: Path, lang: str = "vi", *, complete: bool = False, generated: datetime | None = None
+) -> Page:
+    """The hostile sweep's report page, read back."""
+    findings = hostile_findings()
+    sweep = hostile_sweep(complete=complete)
+    config = agency_config(tmp_path)
+    score = score_findings(findings)
+    return Page(render_html(sweep, findings, score, config, lang, generated=generated))
 
 
 @pytest.fixture()
@@ -476,19 +513,9 @@ def test_page_is_self_contained_and_forbids_scripts(written: ReportPaths) -> Non
 
 
 def test_vietnamese_report_has_its_own_labels_times_and_check_texts(tmp_path: Path) -> None:
-    findings = hostile_findings()
+    page = hostile_page(tmp_path, generated=datetime(2026, 11, 27, 19, 5, tzinfo=UTC))
 
-    html = render_html(
-        hostile_sweep(),
-        findings,
-        score_findings(findings),
-        agency_config(tmp_path),
-        "vi",
-        generated=datetime(2026, 11, 27, 19, 5, tzinfo=UTC),
-    )
-    page = Page(html)
-
-    assert '<html lang="vi">' in html
+    assert ("html", {"lang": "vi"}) in page.tags
     assert "Vấn đề cần khắc phục" in page.text
     assert "Issues to fix" not in page.text
     assert "Dịch vụ Telnet (không mã hóa) đang mở" in page.text
@@ -500,14 +527,9 @@ def test_vietnamese_report_has_its_own_labels_times_and_check_texts(tmp_path: Pa
 
 
 def test_english_report_has_its_own_labels_times_and_check_texts(tmp_path: Path) -> None:
-    findings = hostile_findings()
+    page = hostile_page(tmp_path, "en")
 
-    html = render_html(
-        hostile_sweep(), findings, score_findings(findings), agency_config(tmp_path), "en"
-    )
-    page = Page(html)
-
-    assert '<html lang="en">' in html
+    assert ("html", {"lang": "en"}) in page.tags
     assert "Issues to fix" in page.text
     assert "Vấn đề cần khắc phục" not in page.text
     assert "Telnet (cleartext) service exposed" in page.text
@@ -544,7 +566,7 @@ def test_summary_shows_the_score_with_coverage_beside_it(
 
     page = Page(render_html(hostile_sweep(), [], score, agency_config(tmp_path), lang))
 
-    assert expected in page.section("summary")
+    assert page.classed["score-line"] == [expected]
 
 
 def test_summary_says_when_no_score_could_be_computed(tmp_path: Path) -> None:
@@ -554,22 +576,17 @@ def test_summary_says_when_no_score_could_be_computed(tmp_path: Path) -> None:
 
     page = Page(render_html(hostile_sweep(), findings, score, agency_config(tmp_path), "vi"))
 
-    assert "Không tính được điểm" in page.section("summary")
-    assert "độ bao phủ 0%" in page.section("summary")
+    assert "score-value" not in page.classed
+    [none] = page.classed["score-none"]
+    assert none.startswith("Không tính được điểm")
+    assert page.classed["score-coverage"] == ["độ bao phủ 0%"]
 
 
 def test_summary_counts_issues_by_severity_and_warns_of_an_incomplete_sweep(
     tmp_path: Path,
 ) -> None:
-    findings = hostile_findings()
-    config = agency_config(tmp_path)
-
-    incomplete = Page(
-        render_html(hostile_sweep(complete=False), findings, score_findings(findings), config, "vi")
-    )
-    complete = Page(
-        render_html(hostile_sweep(complete=True), findings, score_findings(findings), config, "vi")
-    )
+    incomplete = hostile_page(tmp_path, complete=False)
+    complete = hostile_page(tmp_path, complete=True)
 
     summary = incomplete.section("summary")
     assert "Lượt quét chưa đầy đủ" in summary
@@ -581,61 +598,52 @@ def test_summary_counts_issues_by_severity_and_warns_of_an_incomplete_sweep(
 def test_issues_are_grouped_by_severity_with_target_evidence_and_remediation(
     tmp_path: Path,
 ) -> None:
-    findings = hostile_findings()
-
-    page = Page(
-        render_html(
-            hostile_sweep(), findings, score_findings(findings), agency_config(tmp_path), "vi"
-        )
-    )
+    page = hostile_page(tmp_path)
     issues = page.section("issues")
+    rows = [row for row in page.rows["issues"] if row != ["Đối tượng", "Bằng chứng"]]
 
     assert issues.index("Cao") < issues.index("Trung bình")
-    assert "192.168.1.1:23/tcp" in issues
-    assert "192.168.1.1:161/udp" in issues
+    # Each failed finding is one row: its target, then its evidence
+    assert ["192.168.1.1:23/tcp", "telnet open on 23/tcp (invoice[U+202E]gpj.exe)"] in rows
+    assert ["192.168.1.1:161/udp", FORMULA] in rows
     assert "Đổi hoặc xóa community mặc định" in issues
-    # Passed, not-assessed and waived findings are not issues
-    assert "192.168.1.20" not in issues
-    assert "192.168.1.5" not in issues
+    # and only failed ones: passed, not-assessed and waived findings are not issues
+    assert sorted(row[0] for row in rows) == sorted(
+        ["192.168.1.1:23/tcp", "192.168.1.1:80/tcp", "192.168.1.1:161/udp", "192.168.1.100:21/tcp"]
+    )
 
 
 def test_not_assessed_section_shows_every_reason_and_every_failed_attempt(
     tmp_path: Path,
 ) -> None:
-    findings = hostile_findings()
+    page = hostile_page(tmp_path)
+    rows = page.rows["not-assessed"]
 
-    page = Page(
-        render_html(
-            hostile_sweep(), findings, score_findings(findings), agency_config(tmp_path), "vi"
-        )
-    )
-    section = page.section("not-assessed")
-
-    assert (
-        "Dịch vụ Telnet (không mã hóa) đang mở chưa quét xong các cổng của thiết bị này "
-        "192.168.1.5" in section
-    )
-    assert "portscan 192.168.1.5 Lỗi Hết thời gian chờ host timeout after 300 s" in section
-    assert "discovery" not in section  # completed attempts are not listed
+    assert [
+        "Dịch vụ Telnet (không mã hóa) đang mở",
+        "chưa quét xong các cổng của thiết bị này",
+        "192.168.1.5",
+    ] in rows
+    assert ["portscan", "192.168.1.5", "Lỗi Hết thời gian chờ", "host timeout after 300 s"] in rows
+    assert "discovery" not in page.section("not-assessed")  # completed attempts are not listed
 
 
 def test_passed_waived_and_inventory_are_listed(tmp_path: Path) -> None:
-    findings = hostile_findings()
-
-    page = Page(
-        render_html(
-            hostile_sweep(), findings, score_findings(findings), agency_config(tmp_path), "vi"
-        )
-    )
+    page = hostile_page(tmp_path)
 
     # Passes are folded into one line per check, with every target that passed
-    assert "Dịch vụ Telnet (không mã hóa) đang mở 1 192.168.1.20" in page.section("passed")
-    assert "Công văn 12/UBND" in page.section("passed")
+    passed = page.rows["passed"]
+    assert ["Dịch vụ Telnet (không mã hóa) đang mở 1", "192.168.1.20"] in passed
+    assert [
+        "Dịch vụ Telnet (không mã hóa) đang mở",
+        "192.168.1.100",
+        "Công văn 12/UBND: thiết bị cũ, thay thế trong quý 1",
+    ] in passed
+    hosts = {row[0]: row for row in page.rows["inventory"][1:]}
+    assert list(hosts) == ["192.168.1.1", "192.168.1.5", "192.168.1.20", "192.168.1.100"]
+    assert hosts["192.168.1.20"][3] == "22/tcp ssh OpenSSH 9.2p1"
+    assert hosts["192.168.1.5"][3] == "Chưa quét được cổng"  # no port scan, not "no ports"
     inventory = page.section("inventory")
-    assert inventory.index("192.168.1.1 ") < inventory.index("192.168.1.5 ")
-    assert inventory.index("192.168.1.5 ") < inventory.index("192.168.1.20 ")
-    assert "22/tcp ssh OpenSSH 9.2p1" in inventory
-    assert "Chưa quét được cổng" in inventory  # 192.168.1.5: no port scan, not "no ports"
     assert f"Tiêu đề trang: {HOSTILE_TITLE}" in inventory
     assert f"Mô tả SNMP: {PWNED}" in inventory
 
