@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hostile_report import Page, agency_config, hostile_findings, hostile_sweep
 from report_samples import (
     CONFIG_LINE,
     DEVICE_HOSTNAME,
@@ -21,7 +22,6 @@ from report_samples import (
     StoredAgency,
     stored_agency,
 )
-from test_report import Page, agency_config, hostile_findings, hostile_sweep
 
 from secposture.checks.catalogue import load_catalogue
 from secposture.cli import main
