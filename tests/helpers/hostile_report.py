@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from factories import timed_out
-from report_samples import lan_sweep
+from report_samples import StoredAgency, lan_sweep
 
 from secposture.config.sections import AgencyConfig, parse_config
 from secposture.model.records import (
@@ -299,4 +299,19 @@ def write_hostile(tmp_path: Path) -> ReportPaths:
     sweep, findings = hostile_sweep(), hostile_findings()
     return write_outputs(
         sweep, findings, score_findings(findings), agency_config(tmp_path), tmp_path / "out"
+    )
+
+
+def page_of(agency: StoredAgency, lang: str = "vi") -> Page:
+    """A stored agency's report page (with its context), read back."""
+    result = agency.assessment
+    return Page(
+        render_html(
+            agency.sweep,
+            result.findings,
+            result.score,
+            agency.config,
+            lang,
+            context=agency.context,
+        )
     )
