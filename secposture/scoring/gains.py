@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from secposture.model.records import Finding, Severity, Status
 from secposture.scoring.score import ASSESSED, tally
 
-TOP_FIXES = 5
-
 
 @dataclass(frozen=True, slots=True)
 class Fix:
@@ -50,6 +48,10 @@ def score_gains(findings: Iterable[Finding]) -> list[Fix]:
     ]
     fixes.sort(key=lambda fix: (-fix.gain, -fix.severity.rank, fix.check_id))
     return fixes
+
+
+# The summary lists this many: enough to plan the next weeks' work, few enough to read.
+TOP_FIXES = 5
 
 
 def top_fixes(findings: Iterable[Finding], count: int = TOP_FIXES) -> list[Fix]:

@@ -105,6 +105,23 @@ class TrendInput:
 
 
 @dataclass(frozen=True, slots=True)
+class TrendChart:
+    """The trend chart's geometry: points, the score line, the grid."""
+
+    width: int
+    height: int
+    left: int
+    right: int
+    axis_x: int  # right edge of the axis labels
+    label_y: int  # baseline of the date labels
+    bottom: float  # y of the 0 line
+    column: float  # width of one coverage column
+    points: list[TrendPoint]
+    lines: list[str]  # SVG path data, one per run of scored sweeps
+    grid: list[GridLine]
+
+
+@dataclass(frozen=True, slots=True)
 class TrendPoint:
     """One point of a score trend: what it says and where it sits in the chart.
 
@@ -130,23 +147,6 @@ class GridLine:
     y: float
     label_y: float
     label: str
-
-
-@dataclass(frozen=True, slots=True)
-class TrendChart:
-    """The trend chart's geometry: points, the score line, the grid."""
-
-    width: int
-    height: int
-    left: int
-    right: int
-    axis_x: int  # right edge of the axis labels
-    label_y: int  # baseline of the date labels
-    bottom: float  # y of the 0 line
-    column: float  # width of one coverage column
-    points: list[TrendPoint]
-    lines: list[str]  # SVG path data, one per run of scored sweeps
-    grid: list[GridLine]
 
 
 def trend_chart(sweeps: Sequence[TrendInput], value: Sequence[str]) -> TrendChart:

@@ -31,6 +31,25 @@ from secposture.scoring.gains import top_fixes
 
 
 @dataclass(frozen=True, slots=True)
+class Summary:
+    """The summary section; each part that could not be computed says why instead."""
+
+    score: str | None
+    coverage: str
+    basis: str
+    incomplete: str | None
+    # None: no framework posture available
+    index: IndexHeadline | None
+    pillars: PillarChart | None
+    # None: fewer than two sweeps, or no history available
+    trend: TrendChart | None
+    trend_note: str
+    fixes: list[FixRow]
+    severities: list[SeverityCount]
+    stats: list[Fact]
+
+
+@dataclass(frozen=True, slots=True)
 class FixRow:
     """One of the fixes that raise the score most, with the points it is worth."""
 
@@ -49,25 +68,6 @@ class SeverityCount:
     severity: str
     label: str
     count: int
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    """The summary section; each part that could not be computed says why instead."""
-
-    score: str | None
-    coverage: str
-    basis: str
-    incomplete: str | None
-    # None: no framework posture available
-    index: IndexHeadline | None
-    pillars: PillarChart | None
-    # None: fewer than two sweeps, or no history available
-    trend: TrendChart | None
-    trend_note: str
-    fixes: list[FixRow]
-    severities: list[SeverityCount]
-    stats: list[Fact]
 
 
 def header_facts(
