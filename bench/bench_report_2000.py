@@ -20,23 +20,25 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+# The project, and the tests' sample builders this synthetic LAN shares with the report tests.
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "helpers")]
+
+from factories import timed_out  # noqa: E402
+from report_samples import lan_sweep  # noqa: E402
 
 from secposture.config.sections import parse_config  # noqa: E402
 from secposture.job.assessment import assess  # noqa: E402
 from secposture.model.records import (  # noqa: E402
-    Attempt,
-    AttemptStatus,
     Change,
     ChangeKind,
     Host,
     Observation,
-    Reason,
     Service,
     SweepResult,
 )
-from secposture.report.outputs.files import findings_document, inventory_document, write_outputs  # noqa: E402
+from secposture.report.outputs import write_outputs  # noqa: E402
+from secposture.report.outputs.json import findings_document, inventory_document  # noqa: E402
 from secposture.report.view.context import DeviceRecord, ReportContext, SweepPoint  # noqa: E402
 from secposture.scoring.score import Posture  # noqa: E402
 
@@ -117,26 +119,16 @@ def sweep_of(rng: random.Random) -> SweepResult:
                 ),
             ]
         if not reachable:
-            attempts.append(
-                Attempt(
-                    stage="ports.tcp",
-                    target=ip,
-                    status=AttemptStatus.ERROR,
-                    reason=Reason.TIMEOUT,
-                    detail="host timeout after 300 s",
-                )
-            )
-    return SweepResult(
-        sweep_id="bench-w12",
+            attempts.append(timed_out("ports.tcp", ip))
+    return lan_sweep(
+        "bench-w12",
+        NOW,
+        hosts,
+        observations,
+        attempts,
         agency_id="bench-so",
-        profile="standard",
         scopes=("10.20.0.0/16",),
-        started=NOW,
-        finished=NOW + timedelta(minutes=50),
-        hosts=tuple(hosts),
-        observations=tuple(observations),
-        attempts=tuple(attempts),
-        complete=not attempts,
+        minutes=50,
     )
 
 

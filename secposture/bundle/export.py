@@ -20,7 +20,7 @@ from secposture.config.sections import AgencyConfig, BundleSection, ConfigError
 from secposture.frameworks import load_frameworks
 from secposture.model.records import AttemptStatus, Finding, Observation, SweepResult
 from secposture.model.score import Score
-from secposture.report.outputs.files import VIETNAM_TIME
+from secposture.report.view.text import VIETNAM_TIME
 from secposture.scoring.posture import evaluate_posture
 from secposture.scoring.score import Posture
 

@@ -327,7 +327,7 @@ def bundle_push(config_path: Path, force: bool, wait_s: int, as_json: bool) -> N
 
 
 def _when(moment: datetime, lang: str) -> str:
-    from secposture.report.outputs.files import format_time
+    from secposture.report.view.text import format_time
 
     return format_time(moment, lang)
 

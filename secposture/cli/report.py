@@ -13,7 +13,7 @@ from secposture.cli import CONFIG_OPT, _ctx, _emit_json, _lang, _load, fail
 from secposture.cli.score import assess_latest
 from secposture.model import exitcodes
 from secposture.model.i18n import t
-from secposture.report.outputs.files import write_outputs
+from secposture.report.outputs import write_outputs
 from secposture.report.outputs.pdf import ChromiumMissing, PdfError, render_pdf
 from secposture.report.view.context import context_from_store
 

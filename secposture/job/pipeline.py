@@ -13,7 +13,7 @@ from secposture.job.assessment import Assessment, assess, load_inputs
 from secposture.job.sweep import Progress, _quiet, run_sweep
 from secposture.model.records import Change, Finding, SweepResult
 from secposture.model.score import Score
-from secposture.report.outputs.files import ReportPaths, write_outputs
+from secposture.report.outputs import ReportPaths, write_outputs
 from secposture.report.view.context import context_from_store
 from secposture.scoring.score import Posture
 

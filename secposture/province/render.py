@@ -15,20 +15,13 @@ from secposture import __version__
 from secposture.bundle.model import BundlePayload
 from secposture.config.sections import AgencyConfig
 from secposture.model.records import SweepResult
-from secposture.report.outputs.files import (
-    VIETNAM_TIME,
-    _environment,
-    _translator,
-    format_time,
-    render_html,
-)
-from secposture.report.outputs.files import _number as number
+from secposture.report.outputs.html import environment, render_html, translator
+from secposture.report.view.text import VIETNAM_TIME, format_time, number
 
 if TYPE_CHECKING:
     from secposture.province.views import AggregateView
 
 Translate = Callable[..., str]  # a translator: key and parameters in, text out
-translator = _translator
 # The sweep's own fields, which the agency report reads under the same names.
 SWEEP_FIELDS = ("sweep_id", "profile", "scopes", "exclude", "started", "finished", "complete")
 
@@ -37,8 +30,8 @@ def render_page(view: AggregateView, lang: str) -> str:
     """One province or district page as HTML text (no script, nothing fetched)."""
     # The agency report's environment: autoescape, and every value passes its finalize hook
     # that shows control and bidi characters as [U+XXXX]; bundles are untrusted text too.
-    template = _environment().get_template(f"{view.kind}.html.j2")
-    return template.render(view=view, lang=lang, t=_translator(lang), version=__version__)
+    template = environment().get_template(f"{view.kind}.html.j2")
+    return template.render(view=view, lang=lang, t=translator(lang), version=__version__)
 
 
 def agency_report(payload: BundlePayload, lang: str, generated: datetime) -> str:

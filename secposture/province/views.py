@@ -26,7 +26,7 @@ from secposture.province.render import Translate, format_time, number
 from secposture.province.rows import PageScope
 from secposture.province.summary import Bar, TierCount, distribution, tiers
 from secposture.province.trend import OverdueLine, Trend, overdue, trend
-from secposture.report.view.page import Fact
+from secposture.report.view.text import Fact
 from secposture.scoring.tiers import median_score
 
 

@@ -1,13 +1,13 @@
-"""The fixes that raise the agency's score most, computed from the scoring weights.
+"""The fixes that raise the agency's score most, computed with the score's own tally.
 
 A fix is one check remediated on every target where it failed (or partly failed): the agency
 turns Telnet off on each device that offers it, not on one. Its gain is exact, not estimated:
-the score is ``100 × Σ w·credit / Σ w`` over assessed findings
-(:func:`secposture.scoring.score.score_findings`), and fixing a finding moves its credit to 1
-without changing any weight, so the gain of a check is ``100 × Σ w·(1 − credit) / Σ w`` over
-its failed findings. Waived, not-applicable and not-assessed findings are outside the score
-and so are not fixes (answering a question may move the score either way; it is listed as not
-assessed).
+the score is the tally's weighted credit over its weight
+(:func:`secposture.scoring.score.score_findings`), and fixing a finding gives it full credit
+without changing any weight, so the gain of a check is the credit its failed findings miss
+(:attr:`~secposture.scoring.score.Tally.missing`) over the weight of the whole sweep. Waived,
+not-applicable and not-assessed findings are outside the score and so are not fixes
+(answering a question may move the score either way; it is listed as not assessed).
 """
 
 from __future__ import annotations
@@ -16,9 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from secposture.model.records import Finding, Severity, Status
-from secposture.scoring.score import ASSESSED, SEVERITY_WEIGHT, STATUS_CREDIT
-
-TOP_FIXES = 5
+from secposture.scoring.score import ASSESSED, tally
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,32 +32,26 @@ class Fix:
 def score_gains(findings: Iterable[Finding]) -> list[Fix]:
     """Every check that has something to fix, largest gain first (ties: severity, then id)."""
     findings = list(findings)
-    total = sum(SEVERITY_WEIGHT[f.severity] for f in findings if f.status in ASSESSED)
-    missing: dict[str, float] = {}
-    targets: dict[str, int] = {}
-    severity: dict[str, Severity] = {}
+    total = tally(findings).weight
+    failed: dict[str, list[Finding]] = {}
     for f in findings:
-        if f.status not in ASSESSED or f.status is Status.PASS:
-            continue
-        missing[f.check_id] = missing.get(f.check_id, 0.0) + SEVERITY_WEIGHT[f.severity] * (
-            1.0 - STATUS_CREDIT[f.status]
-        )
-        targets[f.check_id] = targets.get(f.check_id, 0) + 1
-        if f.severity.rank > severity.get(f.check_id, Severity.INFO).rank:
-            severity[f.check_id] = f.severity
-        else:
-            severity.setdefault(f.check_id, f.severity)
+        if f.status in ASSESSED and f.status is not Status.PASS:
+            failed.setdefault(f.check_id, []).append(f)
     fixes = [
         Fix(
             check_id=check_id,
-            severity=severity[check_id],
-            targets=targets[check_id],
-            gain=100.0 * lost / total if total > 0 else 0.0,
+            severity=max((f.severity for f in found), key=lambda s: s.rank),
+            targets=len(found),
+            gain=100.0 * tally(found).missing / total if total > 0 else 0.0,
         )
-        for check_id, lost in missing.items()
+        for check_id, found in failed.items()
     ]
     fixes.sort(key=lambda fix: (-fix.gain, -fix.severity.rank, fix.check_id))
     return fixes
+
+
+# The summary lists this many: enough to plan the next weeks' work, few enough to read.
+TOP_FIXES = 5
 
 
 def top_fixes(findings: Iterable[Finding], count: int = TOP_FIXES) -> list[Fix]:

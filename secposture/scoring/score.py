@@ -67,6 +67,11 @@ class Tally:
     def coverage(self) -> float:
         return self.assessed / self.applicable if self.applicable else 0.0
 
+    @property
+    def missing(self) -> float:
+        """Weighted credit the assessed findings lack: what passing all of them would add."""
+        return self.weight - self.credit
+
 
 def tally(findings: Iterable[Finding]) -> Tally:
     """Sum findings: waived and not-applicable ones count as neither pass nor fail."""

@@ -23,7 +23,8 @@ import pytest
 from secposture.config.sections import load_config
 from secposture.job.assessment import assess, load_inputs
 from secposture.model.records import SweepResult
-from secposture.report.outputs.files import findings_document, render_html
+from secposture.report.outputs.html import render_html
+from secposture.report.outputs.json import findings_document
 from secposture.report.view.context import ReportContext
 
 HERE = Path(__file__).parent

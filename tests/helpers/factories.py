@@ -47,3 +47,8 @@ def sweep(
         attempts=attempts,
         complete=not any(a.status.value == "error" for a in attempts),
     )
+
+
+def timed_out(stage: str, target: str, detail: str = "host timeout after 300 s") -> Attempt:
+    """A scanner step that ran out of time: the failed attempt most sweeps of a real LAN hold."""
+    return Attempt(stage=stage, target=target, status="error", reason="timeout", detail=detail)

@@ -10,11 +10,13 @@ hostname and its configuration.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from assessment_factories import answers_as_of, questionnaire_text, write
+from factories import host, timed_out
 
 from inventory.facts import inventory_facts
 from inventory.store import Inventory
@@ -27,7 +29,6 @@ from secposture.model.records import (
     Change,
     Host,
     Observation,
-    Reason,
     Service,
     SweepResult,
 )
@@ -157,6 +158,37 @@ def _config_text(week: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def lan_sweep(
+    sweep_id: str,
+    started: datetime,
+    hosts: Iterable[Host],
+    observations: Iterable[Observation] = (),
+    attempts: Iterable[Attempt] = (),
+    *,
+    agency_id: str = AGENCY,
+    scopes: tuple[str, ...] = ("192.168.1.0/24",),
+    exclude: tuple[str, ...] = (),
+    minutes: int = 38,
+    complete: bool | None = None,
+) -> SweepResult:
+    """A standard-profile sweep that took ``minutes``; complete unless told otherwise or one
+    of its attempts failed."""
+    attempts = tuple(attempts)
+    return SweepResult(
+        sweep_id=sweep_id,
+        agency_id=agency_id,
+        profile="standard",
+        scopes=scopes,
+        exclude=exclude,
+        started=started,
+        finished=started + timedelta(minutes=minutes),
+        hosts=tuple(hosts),
+        observations=tuple(observations),
+        attempts=attempts,
+        complete=all(a.ok for a in attempts) if complete is None else complete,
+    )
+
+
 def week_sweep(week: int, started: datetime) -> SweepResult:
     """The LAN in week ``week`` (0-5): the router's telnet appears in week 2 and is still there,
     a laptop leaves after week 3, a camera joins in week 5, the last sweep has one timeout."""
@@ -168,89 +200,75 @@ def week_sweep(week: int, started: datetime) -> SweepResult:
     if week >= 2:
         router_services.insert(0, _svc(23, "telnet", "MikroTik router telnetd"))
     hosts = [
-        Host(
-            ip="192.168.1.1",
+        host(
+            "192.168.1.1",
+            *router_services,
             mac="e4:8d:8c:00:00:01",
             vendor="Routerboard.com",
             hostname=ROUTER_HOSTNAME if last else "gw.hoabinh.local",
             hostname_source="dns",
-            services=tuple(router_services),
-            ports_scanned=True,
-            udp_scanned=(161,),
             device_type="router",
             device_type_reason=f"SNMP sysDescr: {SNMP_DESCR}" if last else "SNMP sysDescr",
         ),
-        Host(
-            ip="192.168.1.2",
+        host(
+            "192.168.1.2",
+            # nmap reads the product out of the banner: what the device sent is what shows
+            _svc(22, "ssh", "Cisco SSH", "1.25", extrainfo=SSH_BANNER if last else ""),
             mac="00:1b:54:00:00:02",
             vendor="Cisco Systems, Inc",
-            # nmap reads the product out of the banner: what the device sent is what shows
-            services=(_svc(22, "ssh", "Cisco SSH", "1.25", extrainfo=SSH_BANNER if last else ""),),
             device_type="switch",
             device_type_reason="MAC vendor Cisco with SSH only",
-            ports_scanned=True,
-            udp_scanned=(161,),
         ),
-        Host(
-            ip="192.168.1.10",
+        host(
+            "192.168.1.10",
+            _svc(21, "ftp", "vsftpd", "3.0.3", extrainfo=FTP_BANNER if last else ""),
+            _svc(445, "microsoft-ds", "Samba smbd"),
             mac="00:11:32:00:00:10",
             vendor="Synology Incorporated",
             hostname="nas-vanphong",
-            services=(
-                _svc(21, "ftp", "vsftpd", "3.0.3", extrainfo=FTP_BANNER if last else ""),
-                _svc(445, "microsoft-ds", "Samba smbd"),
-            ),
-            ports_scanned=True,
-            udp_scanned=(161,),
         ),
-        Host(
-            ip="192.168.1.20",
+        host(
+            "192.168.1.20",
+            _svc(22, "ssh", "OpenSSH", "9.2p1"),
             mac="f8:bc:12:00:00:20",
             vendor="Dell Inc.",
             hostname=BROKEN if last else "pc-ketoan",
-            services=(_svc(22, "ssh", "OpenSSH", "9.2p1"),),
-            ports_scanned=True,
-            udp_scanned=(161,),
         ),
-        Host(
-            ip="192.168.1.40",
+        host(
+            "192.168.1.40",
+            _svc(80, "http", "HP HTTP Server"),
+            _svc(9100, "jetdirect"),
             mac="3c:d9:2b:00:00:40",
             vendor="Hewlett Packard",
             hostname="printer-01",
-            services=(_svc(80, "http", "HP HTTP Server"), _svc(9100, "jetdirect")),
-            ports_scanned=True,
-            udp_scanned=(161,),
         ),
-        Host(
-            ip="192.168.1.100",
+        host(
+            "192.168.1.100",
+            _svc(3389, "ms-wbt-server", "Microsoft Terminal Services"),
             mac="f8:bc:12:00:01:00",
             vendor="Dell Inc.",
             hostname=f"pc-motcua-{RTL}" if last else "pc-motcua",
-            services=(_svc(3389, "ms-wbt-server", "Microsoft Terminal Services"),),
-            ports_scanned=True,
-            udp_scanned=(161,),
         ),
     ]
     if week <= 3:
         hosts.append(
-            Host(
-                ip="192.168.1.150",
+            host(
+                "192.168.1.150",
                 mac="3c:22:fb:00:01:50",
                 vendor="Apple, Inc.",
                 hostname="laptop-chu-tich",
-                ports_scanned=True,
-                udp_scanned=(161,),
             )
         )
     if week >= 5:
         hosts.append(
-            Host(
-                ip="192.168.1.60",
+            host(
+                "192.168.1.60",
+                _svc(554, "rtsp"),
+                _svc(80, "http"),
+                scanned=False,
                 mac="c0:56:e3:00:00:60",
                 vendor="Hikvision",
                 hostname=LONG,
-                services=(_svc(554, "rtsp"), _svc(80, "http")),
-                ports_scanned=False,
             )
         )
     observations = [
@@ -331,27 +349,14 @@ def week_sweep(week: int, started: datetime) -> SweepResult:
         Attempt(stage="discovery.arp", target="192.168.1.0/24", status=AttemptStatus.COMPLETED),
     ]
     if last:
-        attempts.append(
-            Attempt(
-                stage="ports.tcp",
-                target="192.168.1.60",
-                status=AttemptStatus.ERROR,
-                reason=Reason.TIMEOUT,
-                detail="host timeout after 300 s",
-            )
-        )
-    return SweepResult(
-        sweep_id=f"{AGENCY}-w{week}",
-        agency_id=AGENCY,
-        profile="standard",
-        scopes=("192.168.1.0/24",),
+        attempts.append(timed_out("ports.tcp", "192.168.1.60"))
+    return lan_sweep(
+        f"{AGENCY}-w{week}",
+        started,
+        hosts,
+        observations,
+        attempts,
         exclude=("192.168.1.254",),
-        started=started,
-        finished=started + timedelta(minutes=38),
-        hosts=tuple(hosts),
-        observations=tuple(observations),
-        attempts=tuple(attempts),
-        complete=not last,
     )
 
 

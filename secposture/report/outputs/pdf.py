@@ -9,15 +9,14 @@ closed local port.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
+from secposture.report.outputs.base import atomic_path
+
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
-PDF_MODE = 0o640  # the PDF lists the network's weaknesses, as the HTML does
 PDF_TIMEOUT_S = 120.0
 
 # Flags that keep a headless Chromium off every network; shared with the browser tests.
@@ -63,10 +62,8 @@ def render_pdf(html: Path, pdf: Path, *, timeout: float = PDF_TIMEOUT_S) -> Path
     binary = find_chromium()
     if binary is None:
         raise ChromiumMissing("chromium is not installed (Debian: apt-get install chromium)")
-    fd, tmp_name = tempfile.mkstemp(dir=pdf.parent, prefix=f".{pdf.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    # The PDF lists the network's weaknesses as the HTML does: written like every output.
+    with atomic_path(pdf) as tmp:
         with tempfile.TemporaryDirectory(prefix="secposture-chromium-") as profile:
             command = chromium_command(
                 binary,
@@ -84,9 +81,4 @@ def render_pdf(html: Path, pdf: Path, *, timeout: float = PDF_TIMEOUT_S) -> Path
         if run.returncode != 0 or not tmp.read_bytes().startswith(b"%PDF-"):
             last = (run.stderr.strip().splitlines() or ["no output"])[-1]
             raise PdfError(f"chromium exited {run.returncode} without a PDF: {last}")
-        os.chmod(tmp, PDF_MODE)
-        os.replace(tmp, pdf)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
     return pdf

@@ -29,6 +29,8 @@ TREND_SWEEPS = 12
 
 @dataclass(frozen=True, slots=True)
 class PillarInput:
+    """One pillar to draw: its label, its share and the text at the bar's end."""
+
     label: str
     percent: float | None  # 0-100; None when the pillar has no score
     value: str  # what to print at the bar's end: "13,9/20" or why there is no score
@@ -37,6 +39,8 @@ class PillarInput:
 
 @dataclass(frozen=True, slots=True)
 class PillarBar:
+    """One drawn row of the pillar chart."""
+
     label: str
     value: str
     scored: bool
@@ -49,6 +53,8 @@ class PillarBar:
 
 @dataclass(frozen=True, slots=True)
 class PillarChart:
+    """The pillar chart's geometry, one bar per pillar."""
+
     width: int
     height: int
     label_width: int
@@ -91,33 +97,17 @@ def pillar_chart(pillars: Sequence[PillarInput]) -> PillarChart:
 
 @dataclass(frozen=True, slots=True)
 class TrendInput:
+    """One sweep to draw in the trend: its date, score and coverage."""
+
     label: str  # the sweep's date as the reader writes it
     score: float | None
     coverage: float  # 0-1
 
 
 @dataclass(frozen=True, slots=True)
-class TrendPoint:
-    x: float
-    y: float | None  # None: the sweep has no score (nothing assessed)
-    value_y: float  # baseline of the score printed above the point
-    label: str
-    value: str
-    show_label: bool
-    column_x: float  # left edge of the coverage column
-    coverage_y: float
-    coverage_height: float
-
-
-@dataclass(frozen=True, slots=True)
-class GridLine:
-    y: float
-    label_y: float
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
 class TrendChart:
+    """The trend chart's geometry: points, the score line, the grid."""
+
     width: int
     height: int
     left: int
@@ -129,6 +119,34 @@ class TrendChart:
     points: list[TrendPoint]
     lines: list[str]  # SVG path data, one per run of scored sweeps
     grid: list[GridLine]
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """One point of a score trend: what it says and where it sits in the chart.
+
+    :func:`trend_chart` fills every field; a simpler chart (the province pages' weekly mean)
+    needs only the first five."""
+
+    label: str  # the sweep's (or week's) date as the reader writes it
+    value: str  # the score as text; "—" when there is none
+    x: float
+    y: float | None  # None: no score (nothing assessed, no unit reported)
+    count: int = 1  # sweeps or units behind the point
+    value_y: float = 0.0  # baseline of the score printed above the point
+    show_label: bool = True
+    column_x: float = 0.0  # left edge of the coverage column
+    coverage_y: float = 0.0
+    coverage_height: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class GridLine:
+    """A horizontal line of the trend chart (0, 50, 100) and its label."""
+
+    y: float
+    label_y: float
+    label: str
 
 
 def trend_chart(sweeps: Sequence[TrendInput], value: Sequence[str]) -> TrendChart:

@@ -152,6 +152,7 @@ def config_text(observation: Observation | None) -> str | None:
 
 
 def config_hash(observation: Observation | None) -> str | None:
+    """The SHA-256 the audit recorded for a configuration, if any."""
     if observation is None:
         return None
     value = observation.data.get("sha256")
@@ -160,6 +161,8 @@ def config_hash(observation: Observation | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class DiffLine:
+    """One line of a configuration diff."""
+
     kind: str  # add | remove | context | hunk
     text: str
 

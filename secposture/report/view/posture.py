@@ -52,6 +52,7 @@ def pillar_framework(posture: Posture | None) -> FrameworkPosture | None:
 
 
 def index_headline(fw: FrameworkPosture, lang: str) -> IndexHeadline:
+    """The framework index's score, tier and coverage as the summary states them."""
     tier = None
     if fw.tier is not None:
         name = _pick(lang, fw.tier.name_vi, fw.tier.name_en)
@@ -134,6 +135,8 @@ def _requirement_label(
 
 @dataclass(frozen=True, slots=True)
 class RequirementRow:
+    """One requirement (indicator, clause, safeguard) of a framework section."""
+
     ref: str
     title: str
     value: str
@@ -145,6 +148,8 @@ class RequirementRow:
 
 @dataclass(frozen=True, slots=True)
 class SectionRow:
+    """One section (pillar, group, control) with the requirements that apply."""
+
     ref: str
     title: str
     value: str
@@ -159,6 +164,8 @@ class SectionRow:
 
 @dataclass(frozen=True, slots=True)
 class FrameworkView:
+    """One framework's result, section by section."""
+
     id: str
     title: str
     version: str
@@ -260,6 +267,8 @@ def _requirement_row(req: RequirementScore, lang: str) -> RequirementRow:
 
 @dataclass(frozen=True, slots=True)
 class AnswerRow:
+    """One self-assessment answer as the report lists it."""
+
     check_id: str
     title: str
     answer: str  # yes | no | partial | na
@@ -273,6 +282,8 @@ class AnswerRow:
 
 @dataclass(frozen=True, slots=True)
 class WaiverRow:
+    """One accepted risk, with how many findings it waived."""
+
     check_id: str
     title: str
     target: str
@@ -311,6 +322,7 @@ def _answer_key(value: str) -> str:
 
 
 def waiver_rows(posture: Posture, catalogue: dict[str, CheckMeta], lang: str) -> list[WaiverRow]:
+    """Every waiver in the waivers file, expired ones marked."""
     rows = []
     for state in posture.waivers:
         waiver = state.waiver

@@ -12,6 +12,7 @@ import ipaddress
 import math
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
@@ -25,6 +26,16 @@ VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 # the full text, and one hostile DHCP hostname cannot stretch the inventory over pages.
 MAX_SHOWN = 2000
 MAX_NAME = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A label and its value as shown (the report's header, counts, device facts; the
+    province pages' headers)."""
+
+    label: str
+    value: str
+
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -154,6 +165,7 @@ def ip_key(ip: str) -> tuple[int, int, str]:
 
 
 def target_key(target: Target) -> tuple[tuple[int, int, str], int, str]:
+    """Sort key of a target: address numerically, then port and protocol."""
     return (ip_key(target.ip), -1 if target.port is None else target.port, target.proto or "")
 
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from factories import host, obs, svc, sweep
+from factories import host, obs, svc, sweep, timed_out
 from pydantic import ValidationError
 
 from secposture.checks import run_checks
 from secposture.model.records import (
-    Attempt,
-    AttemptStatus,
     Change,
     ChangeKind,
     Finding,
-    Reason,
     SweepResult,
     device_key,
 )
@@ -31,15 +28,7 @@ def test_sweep_result_round_trips() -> None:
             hostname="router",
         ),
         observations=(obs("http.title", "10.77.0.30", 80, title="<b>x</b>"),),
-        attempts=(
-            Attempt(
-                stage="ports",
-                target="10.77.0.9",
-                status=AttemptStatus.ERROR,
-                reason=Reason.TIMEOUT,
-                detail="slow",
-            ),
-        ),
+        attempts=(timed_out("ports", "10.77.0.9", "slow"),),
     )
     again = SweepResult.model_validate_json(s.model_dump_json())
     assert again == s

@@ -23,7 +23,7 @@ from secposture.province.hierarchy import CollectorConfig, Hierarchy, parse_coll
 from secposture.province.pages import AggregatePaths, write_aggregate
 from secposture.province.store import CollectorStore
 from secposture.province.synthetic import SyntheticProvince, make_payload, make_province
-from secposture.report.outputs.files import content_security_policy
+from secposture.report.outputs.html import content_security_policy
 
 NOW = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)  # 10:00 on Monday 30/11 in Vietnam
 HOSTILE = '<img src=x onerror=alert(1)><script>document.title="PWNED"</script>'

@@ -21,7 +21,7 @@ import pytest
 from cdp_browser import Browser, have_chromium
 from report_samples import PAYLOADS, PLACED, RTL, SSTI, StoredAgency, stored_agency
 
-from secposture.report.outputs.files import ReportPaths, write_outputs
+from secposture.report.outputs import ReportPaths, write_outputs
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
