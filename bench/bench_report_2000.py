@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from secposture.config.sections import parse_config  # noqa: E402
+from secposture.config.loading import parse_config  # noqa: E402
 from secposture.job.assessment import assess  # noqa: E402
 from secposture.model.records import (  # noqa: E402
     Attempt,

@@ -30,7 +30,7 @@ from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_v
 
 from secposture.checks.catalogue import CheckMeta, Evaluates, load_catalogue
 from secposture.config.datafile import load_model
-from secposture.config.sections import ConfigError
+from secposture.config.errors import ConfigError
 from secposture.model.records import Finding, Record, Status, Target
 
 # How long an answer counts. The issue fixes it at 12 months; GCI asks yearly too.

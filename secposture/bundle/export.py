@@ -16,7 +16,8 @@ from secposture import __version__
 from secposture.bundle.envelope import BundleError, RejectReason, sign_payload
 from secposture.bundle.model import BundleAgency, BundlePayload, BundleSweep
 from secposture.checks.catalogue import load_catalogue
-from secposture.config.sections import AgencyConfig, BundleSection, ConfigError
+from secposture.config.errors import ConfigError
+from secposture.config.sections import AgencyConfig, BundleSection
 from secposture.frameworks import load_frameworks
 from secposture.model.records import AttemptStatus, Finding, Observation, SweepResult
 from secposture.model.score import Score

@@ -32,7 +32,8 @@ from secposture.bundle.export import (
     write_bundle,
 )
 from secposture.bundle.keys import load_private_key
-from secposture.config.sections import AgencyConfig, ConfigError
+from secposture.config.errors import ConfigError
+from secposture.config.sections import AgencyConfig
 from secposture.model.records import utcnow
 
 if TYPE_CHECKING:

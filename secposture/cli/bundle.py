@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 
-from secposture.cli import CONFIG_OPT, _emit_json, _lang, _load, fail
-from secposture.config.sections import ConfigError
+from secposture.cli.common import (
+    CONFIG_OPT,
+    cli_context,
+    config_fail,
+    emit_json,
+    fail,
+    load,
+    message_lang,
+)
+from secposture.config.errors import ConfigError
 from secposture.model import exitcodes
 from secposture.model.i18n import t
 
 if TYPE_CHECKING:
     from secposture.province.hierarchy import CollectorConfig
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _config_opt(func: F) -> F:
-    # cli.py imports this module to register its commands, so mypy meets CONFIG_OPT before
-    # it has inferred its type at module level; inside a function it can (as cli_agent does).
-    return CONFIG_OPT(func)
-
 
 COLLECTOR_OPT = click.option(
     "-c",
@@ -38,17 +36,13 @@ COLLECTOR_OPT = click.option(
 )
 
 
-def _config_fail(exc: ConfigError) -> NoReturn:
-    fail(t("error.config", _lang(), detail=str(exc)), exitcodes.USAGE)
-
-
 def _collector_config(path: Path) -> CollectorConfig:
     from secposture.province.hierarchy import load_collector_config
 
     try:
         return load_collector_config(path)
     except ConfigError as exc:
-        fail(t("error.config", _lang(), detail=str(exc)), exitcodes.USAGE)
+        config_fail(exc)
 
 
 # --- keys ----------------------------------------------------------------------------------
@@ -60,7 +54,7 @@ def keys_group() -> None:
 
 
 @keys_group.command("init")
-@_config_opt
+@CONFIG_OPT
 @click.option("--json", "as_json", is_flag=True)
 def keys_init(config_path: Path, as_json: bool) -> None:
     """Create the signing key at bundle.key (file:PATH, mode 0600) and print its public key.
@@ -71,18 +65,18 @@ def keys_init(config_path: Path, as_json: bool) -> None:
     from secposture.bundle.export import bundle_section
     from secposture.bundle.keys import KeyProblem, create_key, key_file, key_id, public_key_text
 
-    config = _load(config_path)
+    config = load(config_path)
     try:
         ref = bundle_section(config).key
     except ConfigError as exc:
-        _config_fail(exc)
+        config_fail(exc)
         return
     path = key_file(ref)
     if path is None:
         fail(
             t(
                 "bundle.error",
-                _lang(),
+                message_lang(),
                 detail="keys init writes a file: set bundle.key = "
                 '"file:PATH" (an env: key is created by whoever sets the variable)',
             ),
@@ -91,10 +85,10 @@ def keys_init(config_path: Path, as_json: bool) -> None:
     try:
         key = create_key(path)
     except KeyProblem as exc:
-        fail(t("bundle.error", _lang(), detail=str(exc)), exitcodes.USAGE)
+        fail(t("bundle.error", message_lang(), detail=str(exc)), exitcodes.USAGE)
     public = public_key_text(key)
     if as_json:
-        _emit_json(
+        emit_json(
             {
                 "agency": config.agency.id,
                 "path": str(path),
@@ -103,28 +97,28 @@ def keys_init(config_path: Path, as_json: bool) -> None:
             }
         )
         return
-    click.echo(t("bundle.key_created", _lang(), path=path), err=True)
+    click.echo(t("bundle.key_created", message_lang(), path=path), err=True)
     click.echo(public)
 
 
 @keys_group.command("show")
-@_config_opt
+@CONFIG_OPT
 @click.option("--json", "as_json", is_flag=True)
 def keys_show(config_path: Path, as_json: bool) -> None:
     """Print the public key of bundle.key (what the province registers)."""
     from secposture.bundle.export import bundle_section
     from secposture.bundle.keys import KeyProblem, key_id, load_private_key, public_key_text
 
-    config = _load(config_path)
+    config = load(config_path)
     try:
         public = public_key_text(load_private_key(bundle_section(config).key))
     except ConfigError as exc:
-        _config_fail(exc)
+        config_fail(exc)
         return
     except KeyProblem as exc:
-        fail(t("bundle.error", _lang(), detail=str(exc)), exitcodes.USAGE)
+        fail(t("bundle.error", message_lang(), detail=str(exc)), exitcodes.USAGE)
     if as_json:
-        _emit_json({"agency": config.agency.id, "public_key": public, "key_id": key_id(public)})
+        emit_json({"agency": config.agency.id, "public_key": public, "key_id": key_id(public)})
         return
     click.echo(public)
 
@@ -138,7 +132,7 @@ def bundle_group() -> None:
 
 
 @bundle_group.command("export")
-@_config_opt
+@CONFIG_OPT
 @click.option("--sweep", "sweeps", multiple=True, help="Sweep id to export (repeatable).")
 @click.option("--all", "export_all", is_flag=True, help="Every sweep the store still holds.")
 @click.option("--json", "as_json", is_flag=True)
@@ -160,7 +154,7 @@ def bundle_export(
     from secposture.bundle.keys import KeyProblem
     from secposture.bundle.outbox import outbox_dir, queue_sweeps
 
-    config = _load(config_path)
+    config = load(config_path)
     try:
         wanted: list[str] | None = list(sweeps) or None
         if export_all:
@@ -169,19 +163,19 @@ def bundle_export(
         written = queue_sweeps(config, wanted)
         folder = outbox_dir(config)
     except ConfigError as exc:
-        _config_fail(exc)
+        config_fail(exc)
         return
     except (KeyProblem, BundleError, StoreError) as exc:
-        fail(t("bundle.error", _lang(), detail=str(exc)), exitcodes.USAGE)
+        fail(t("bundle.error", message_lang(), detail=str(exc)), exitcodes.USAGE)
     if as_json:
-        _emit_json({"outbox": str(folder), "written": [str(p) for p in written]})
+        emit_json({"outbox": str(folder), "written": [str(p) for p in written]})
         return
     if not written:
-        click.echo(t("bundle.nothing_to_export", _lang()))
+        click.echo(t("bundle.nothing_to_export", message_lang()))
         return
     for path in written:
         click.echo(str(path))
-    click.echo(t("bundle.exported", _lang(), count=len(written), folder=folder), err=True)
+    click.echo(t("bundle.exported", message_lang(), count=len(written), folder=folder), err=True)
 
 
 @bundle_group.command("verify")
@@ -205,7 +199,7 @@ def bundle_verify(file: Path, collector_config: Path | None, as_json: bool) -> N
 
     registry = _collector_config(collector_config) if collector_config else None
     limit = registry.collector.max_bundle_bytes if registry else DEFAULT_BUNDLE_MAX_BYTES
-    lang = _lang()
+    lang = message_lang()
     try:
         if file.stat().st_size > limit:  # refuse before reading a huge file into memory
             raise BundleError(RejectReason.TOO_LARGE, f"{file.stat().st_size} bytes > {limit}")
@@ -220,13 +214,13 @@ def bundle_verify(file: Path, collector_config: Path | None, as_json: bool) -> N
                 )
     except BundleError as exc:
         if as_json:
-            _emit_json({"valid": False, "reason": exc.reason.value, "detail": exc.detail})
+            emit_json({"valid": False, "reason": exc.reason.value, "detail": exc.detail})
         else:
             click.echo(t("bundle.invalid", lang, reason=exc.reason.value, detail=exc.detail))
         raise SystemExit(exitcodes.FINDINGS) from None
     score = payload.score.overall
     if as_json:
-        _emit_json(
+        emit_json(
             {
                 "valid": True,
                 "agency": payload.agency.model_dump(mode="json"),
@@ -254,7 +248,7 @@ def bundle_verify(file: Path, collector_config: Path | None, as_json: bool) -> N
 
 
 @bundle_group.command("push")
-@_config_opt
+@CONFIG_OPT
 @click.option("--force", is_flag=True, help="Try every bundle now, ignoring the back-off.")
 @click.option(
     "--wait",
@@ -274,8 +268,8 @@ def bundle_push(config_path: Path, force: bool, wait_s: int, as_json: bool) -> N
     from secposture.bundle.outbox import PushResult, push_outbox
     from secposture.model.records import utcnow
 
-    config = _load(config_path)
-    lang = _lang()
+    config = load(config_path)
+    lang = message_lang()
     deadline = time.monotonic() + wait_s
     delivered: list[str] = []
     rejected: list[tuple[str, str]] = []
@@ -283,7 +277,7 @@ def bundle_push(config_path: Path, force: bool, wait_s: int, as_json: bool) -> N
         try:
             result: PushResult = push_outbox(config, force=force)
         except ConfigError as exc:
-            _config_fail(exc)
+            config_fail(exc)
             return
         force = False
         delivered += result.delivered
@@ -297,7 +291,7 @@ def bundle_push(config_path: Path, force: bool, wait_s: int, as_json: bool) -> N
         pause = max(1.0, (soonest - utcnow()).total_seconds())
         time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
     if as_json:
-        _emit_json(
+        emit_json(
             {
                 "delivered": delivered,
                 "rejected": [{"name": n, "reason": r} for n, r in rejected],
@@ -349,7 +343,7 @@ def collector_check(config_path: Path) -> None:
     click.echo(
         t(
             "collector.config_ok",
-            _lang(),
+            message_lang(),
             province=config.province.id,
             units=len(config.unit),
             keys=keys,
@@ -374,7 +368,7 @@ def collector_serve(config_path: Path, host: str | None, port: int | None) -> No
     section = config.collector
     scheme = "https" if section.tls_cert else "http"
     url = f"{scheme}://{host or section.host}:{port or section.port}"
-    click.echo(t("collector.serving", _lang(), url=url), err=True)
+    click.echo(t("collector.serving", message_lang(), url=url), err=True)
     serve(config, host=host, port=port)
 
 
@@ -397,7 +391,7 @@ def collector_ingest(folder: Path, config_path: Path, as_json: bool) -> None:
     section = config.collector
     configure_logging(section.store)
     store = CollectorStore(section.store, Hierarchy(config), max_bytes=section.max_bundle_bytes)
-    lang = _lang()
+    lang = message_lang()
     results = []
     for path in sorted(folder.glob("*.bundle")):
         size = path.stat().st_size
@@ -434,7 +428,7 @@ def collector_ingest(folder: Path, config_path: Path, as_json: bool) -> None:
         if r["status"] != "accepted" and r["reason"] != RejectReason.DUPLICATE.value
     )
     if as_json:
-        _emit_json(results)
+        emit_json(results)
     else:
         accepted = sum(1 for r in results if r["status"] == "accepted")
         click.echo(
@@ -467,22 +461,21 @@ def aggregate(config_path: Path, out: Path, quiet: bool, as_json: bool) -> None:
     the units overdue (collector.overdue_after_days). Language: --lang, else collector.lang.
     """
     from secposture.bundle.envelope import BundleError
-    from secposture.cli import _ctx
     from secposture.province.pages import write_aggregate
 
     config = _collector_config(config_path)
-    lang = _ctx().explicit or config.collector.lang.value
+    lang = cli_context().explicit or config.collector.lang.value
 
     def progress(done: int, total: int) -> None:
         if not (quiet or as_json) and (done == total or done % 25 == 0):
-            click.echo(t("aggregate.progress", _lang(), done=done, total=total), err=True)
+            click.echo(t("aggregate.progress", message_lang(), done=done, total=total), err=True)
 
     try:
         paths = write_aggregate(config, out, lang=lang, progress=progress)
     except BundleError as exc:  # a stored file altered after it was accepted
-        fail(t("bundle.error", _lang(), detail=str(exc)), exitcodes.USAGE)
+        fail(t("bundle.error", message_lang(), detail=str(exc)), exitcodes.USAGE)
     if as_json:
-        _emit_json(
+        emit_json(
             {
                 "province": str(paths.province),
                 "districts": [str(p) for p in paths.districts],
@@ -493,14 +486,9 @@ def aggregate(config_path: Path, out: Path, quiet: bool, as_json: bool) -> None:
     click.echo(
         t(
             "aggregate.done",
-            _lang(),
+            message_lang(),
             path=paths.province,
             districts=len(paths.districts),
             agencies=len(paths.agencies),
         )
     )
-
-
-# Declared with its type so that cli.py, which imports this module while mypy is still
-# inferring the decorated commands above (an import cycle), needs no inference.
-COMMANDS: tuple[click.Command, ...] = (keys_group, bundle_group, collector_group, aggregate)

@@ -46,7 +46,7 @@ class Assessment:
 def load_inputs(config: AgencyConfig) -> AssessmentInputs:
     """Read the frameworks, questionnaire and waivers the config names.
 
-    Raises :class:`~secposture.config.sections.ConfigError` naming the file and key. The sweep
+    Raises :class:`~secposture.config.errors.ConfigError` naming the file and key. The sweep
     job calls this before sweeping, so a typo in a waiver never costs a sweep.
     """
     section = config.assessment

@@ -19,7 +19,8 @@ from assessment_factories import answers_as_of, questionnaire_text, write
 from inventory.facts import inventory_facts
 from inventory.store import Inventory
 from secposture.checks.engine import run_inventory_checks
-from secposture.config.sections import AgencyConfig, load_config
+from secposture.config.loading import load_config
+from secposture.config.sections import AgencyConfig
 from secposture.job.assessment import Assessment, assess
 from secposture.model.records import (
     Attempt,

@@ -37,13 +37,9 @@ from secposture.agent.scheduler import (
 )
 from secposture.agent.status import agent_status
 from secposture.cli import main
-from secposture.config.sections import (
-    AgencyConfig,
-    ConfigError,
-    ScheduleSection,
-    load_config,
-    parse_config,
-)
+from secposture.config.errors import ConfigError
+from secposture.config.loading import load_config, parse_config
+from secposture.config.sections import AgencyConfig, ScheduleSection
 from secposture.model import exitcodes
 
 if TYPE_CHECKING:  # the pipeline imports the scanners; these tests need neither

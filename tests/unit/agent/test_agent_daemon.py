@@ -28,7 +28,7 @@ from paths import child_env
 
 from inventory.store import Inventory
 from secposture.agent.status import agent_status
-from secposture.config.sections import load_config
+from secposture.config.loading import load_config
 from secposture.model.records import utcnow
 from secposture.scoring.score import score_findings
 

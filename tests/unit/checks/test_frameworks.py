@@ -12,7 +12,8 @@ from assessment_factories import TODAY, agency_config, two_host_sweep, write
 
 from secposture.checks import load_catalogue
 from secposture.checks.catalogue import Evaluates
-from secposture.config.sections import ConfigError, Level
+from secposture.config.errors import ConfigError
+from secposture.config.sections import Level
 from secposture.frameworks import SHIPPED, Method, Scope, load_frameworks, shipped_frameworks
 from secposture.frameworks.model import SELECTOR_VALUES
 from secposture.job.assessment import assess, load_inputs

@@ -23,7 +23,8 @@ import pytest
 import secposture.report.outputs.files as report
 from inventory.store import ACTIVE, MISSING, STALE
 from secposture.assess.selfassessment import AnswerValue
-from secposture.config.sections import AgencyConfig, Level, Profile, parse_config
+from secposture.config.loading import parse_config
+from secposture.config.sections import AgencyConfig, Level, Profile
 from secposture.model.i18n import messages
 from secposture.model.records import (
     Attempt,
