@@ -9,11 +9,13 @@ from __future__ import annotations
 import click
 
 from secposture.cli.agent import agent_group
-from secposture.cli.bundle import aggregate, bundle_group, collector_group, keys_group
+from secposture.cli.bundle import bundle_group
 from secposture.cli.checks import checks_group
+from secposture.cli.collector import aggregate, collector_group
 from secposture.cli.common import Ctx
 from secposture.cli.config import config_group
 from secposture.cli.inventory import inventory_group
+from secposture.cli.keys import keys_group
 from secposture.cli.lab import demo, lab_group
 from secposture.cli.report import report
 from secposture.cli.score import frameworks_group, score
