@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from secposture.cli.common import cli_context, config_fail, emit_json, fail, message_lang
+from secposture.cli.common import (
+    cli_context,
+    config_fail,
+    config_option,
+    emit_json,
+    fail,
+    message_lang,
+)
 from secposture.config.errors import ConfigError
 from secposture.model import exitcodes
 from secposture.model.i18n import t
@@ -15,14 +22,9 @@ from secposture.model.i18n import t
 if TYPE_CHECKING:
     from secposture.province.hierarchy import CollectorConfig
 
-COLLECTOR_OPT = click.option(
-    "-c",
-    "--config",
-    "config_path",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Collector configuration file (TOML): store, listen address, the province's units "
-    "and their public keys.",
+COLLECTOR_OPT = config_option(
+    "Collector configuration file (TOML): store, listen address, the province's units "
+    "and their public keys."
 )
 
 
@@ -39,23 +41,6 @@ def load_collector(path: Path) -> CollectorConfig:
 @click.group("collector")
 def collector_group() -> None:
     """The provincial collector: receives, verifies and stores the units' bundles."""
-
-
-@collector_group.command("check")
-@COLLECTOR_OPT
-def collector_check(config_path: Path) -> None:
-    """Validate the collector config (hierarchy, keys); one line naming the first error."""
-    config = load_collector(config_path)
-    keys = sum(len(u.keys) for u in config.unit)
-    click.echo(
-        t(
-            "collector.config_ok",
-            message_lang(),
-            province=config.province.id,
-            units=len(config.unit),
-            keys=keys,
-        )
-    )
 
 
 @collector_group.command("serve")
@@ -144,6 +129,23 @@ def collector_ingest(folder: Path, config_path: Path, as_json: bool) -> None:
         )
     if rejected:
         raise SystemExit(exitcodes.INCOMPLETE)
+
+
+@collector_group.command("check")
+@COLLECTOR_OPT
+def collector_check(config_path: Path) -> None:
+    """Validate the collector config (hierarchy, keys); one line naming the first error."""
+    config = load_collector(config_path)
+    keys = sum(len(u.keys) for u in config.unit)
+    click.echo(
+        t(
+            "collector.config_ok",
+            message_lang(),
+            province=config.province.id,
+            units=len(config.unit),
+            keys=keys,
+        )
+    )
 
 
 @click.command("aggregate")

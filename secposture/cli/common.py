@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -24,15 +24,22 @@ from secposture.model.i18n import t
 from secposture.model.records import Finding, Severity, Status
 
 SEVERITIES = [s.value for s in Severity]
+F = TypeVar("F", bound=Callable[..., Any])
 
-CONFIG_OPT = click.option(
-    "-c",
-    "--config",
-    "config_path",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Agency configuration file (TOML).",
-)
+
+def config_option(help_text: str, *, required: bool = True) -> Callable[[F], F]:
+    """The ``-c/--config FILE`` option, with the help text of the kind of config it reads."""
+    return click.option(
+        "-c",
+        "--config",
+        "config_path",
+        required=required,
+        type=click.Path(path_type=Path, dir_okay=False),
+        help=help_text,
+    )
+
+
+CONFIG_OPT = config_option("Agency configuration file (TOML).")
 REPORT_OUT_OPT = click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),

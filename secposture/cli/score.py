@@ -15,6 +15,7 @@ from secposture.checks.engine import run_inventory_checks
 from secposture.cli.common import (
     CONFIG_OPT,
     config_fail,
+    config_option,
     emit_json,
     exit_on_findings,
     fail,
@@ -48,12 +49,9 @@ def frameworks_group() -> None:
 
 
 @frameworks_group.command("list")
-@click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Agency config: include the province's own files from [assessment] frameworks_dir.",
+@config_option(
+    "Agency config: include the province's own files from [assessment] frameworks_dir.",
+    required=False,
 )
 @click.option("--json", "as_json", is_flag=True, help="Every framework file's full data.")
 def frameworks_list(config_path: Path | None, as_json: bool) -> None:
