@@ -184,10 +184,7 @@ def bundle_push(config_path: Path, force: bool, wait_s: int, as_json: bool) -> N
             {
                 "delivered": delivered,
                 "rejected": [{"name": n, "reason": r} for n, r in rejected],
-                "pending": [
-                    {"name": p.name, "reason": p.reason, "next_try": p.next_try.isoformat()}
-                    for p in result.pending
-                ],
+                "pending": [p.as_json() for p in result.pending],
             }
         )
     else:

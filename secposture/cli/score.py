@@ -24,7 +24,7 @@ from secposture.cli.common import (
 )
 from secposture.config.errors import ConfigError
 from secposture.config.sections import AgencyConfig
-from secposture.frameworks import Framework, Scope, load_frameworks
+from secposture.frameworks import Framework, SectionScope, load_frameworks
 from secposture.job.assessment import Assessment, assess, load_inputs
 from secposture.model import exitcodes
 from secposture.model.i18n import t
@@ -87,7 +87,7 @@ def _print_framework(fw: Framework, lang: str) -> None:
         )
     )
     for section in fw.sections:
-        marks = [t("frameworks.national", lang)] if section.scope is Scope.NATIONAL else []
+        marks = [t("frameworks.national", lang)] if section.scope is SectionScope.NATIONAL else []
         if not section.verified:
             marks.append(t("frameworks.unverified", lang))
         title = section.title_vi if vi else section.title_en

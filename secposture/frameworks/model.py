@@ -49,7 +49,7 @@ class Method(StrEnum):
     CONCLUSION = "conclusion"
 
 
-class Scope(StrEnum):
+class SectionScope(StrEnum):
     AGENCY = "agency"
     NATIONAL = "national"  # measured for the country, never at an agency: shown, not scored
 
@@ -67,7 +67,7 @@ class Sourced(Record):
         return self
 
 
-class Change(Record):
+class ChangelogEntry(Record):
     version: Text
     date: date
     changes: Text
@@ -109,7 +109,7 @@ class Section(Sourced):
     title_vi: Text
     title_en: Text
     ref: str = ""  # the clause or control number as the source prints it
-    scope: Scope = Scope.AGENCY
+    scope: SectionScope = SectionScope.AGENCY
     max_points: Weight | None = None  # points method: this section's share of max_score
 
 
@@ -162,7 +162,7 @@ class Framework(Record):
     )
 
     info: Info = Field(alias="framework")
-    changelog: Annotated[tuple[Change, ...], Field(min_length=1)]
+    changelog: Annotated[tuple[ChangelogEntry, ...], Field(min_length=1)]
     tiers: tuple[Tier, ...] = Field(default=(), alias="tier")
     sections: Annotated[tuple[Section, ...], Field(min_length=1, alias="section")]
     requirements: Annotated[tuple[Requirement, ...], Field(min_length=1, alias="requirement")]
