@@ -10,6 +10,15 @@ from secposture.model.records import Attempt, Host, Observation, Service, SweepR
 T0 = datetime(2026, 11, 22, 19, 0, tzinfo=UTC)
 
 
+def agency_toml(store: str = "store.json", report: str = "out") -> str:
+    """The smallest agency config: the commune tn-xa-mau and one /24; tests append sections."""
+    return (
+        '[agency]\nid = "tn-xa-mau"\nname = "UBND xã Mẫu"\nlevel = "commune"\n'
+        '[scan]\nscopes = ["10.77.0.0/24"]\n'
+        f'[store]\npath = "{store}"\n[report]\ndir = "{report}"\n'
+    )
+
+
 def svc(port: int, name: str, proto: str = "tcp", **kw: Any) -> Service:
     return Service(port=port, proto=proto, name=name, **kw)
 
