@@ -23,25 +23,17 @@ from pydantic import (
     model_validator,
 )
 
-AGENCY_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-
 
 class Level(StrEnum):
+    """Where the agency stands in the administration, province down to commune."""
+
     PROVINCE = "province"
     DEPARTMENT = "department"
     DISTRICT = "district"
     COMMUNE = "commune"
 
 
-class Profile(StrEnum):
-    QUICK = "quick"
-    STANDARD = "standard"
-    DEEP = "deep"
-
-
-class Lang(StrEnum):
-    VI = "vi"
-    EN = "en"
+AGENCY_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
 
 class _Section(BaseModel):
@@ -72,6 +64,14 @@ def _network(value: str) -> Network:
         return ipaddress.ip_network(value, strict=False)
     except ValueError as exc:
         raise ValueError(f"'{value}' is not an IP network or address") from exc
+
+
+class Profile(StrEnum):
+    """How thoroughly a sweep scans: quick, standard or deep."""
+
+    QUICK = "quick"
+    STANDARD = "standard"
+    DEEP = "deep"
 
 
 class ScanSection(_Section):
@@ -175,6 +175,13 @@ class AssetsSection(_Section):
                 raise ValueError(f"approved: {ident} is listed twice")
             seen.add(ident)
         return self
+
+
+class Lang(StrEnum):
+    """A language the report is written in."""
+
+    VI = "vi"
+    EN = "en"
 
 
 class ReportSection(_Section):
