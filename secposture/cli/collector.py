@@ -99,20 +99,14 @@ def collector_ingest(folder: Path, config_path: Path, as_json: bool) -> None:
         if as_json:
             continue
         if outcome.accepted:
-            click.echo(
-                t(
-                    "collector.ingested",
-                    lang,
-                    file=path.name,
-                    agency=outcome.agency_id,
-                    sweep=outcome.sweep_id,
-                )
-            )
+            agency, sweep = outcome.agency_id, outcome.sweep_id
+            line = t("collector.ingested", lang, file=path.name, agency=agency, sweep=sweep)
         else:
             reason = outcome.reason.value if outcome.reason else "?"
-            click.echo(
-                t("collector.refused", lang, file=path.name, reason=reason, detail=outcome.detail)
+            line = t(
+                "collector.refused", lang, file=path.name, reason=reason, detail=outcome.detail
             )
+        click.echo(line)
     # A bundle already stored is no failure: ingesting the same folder twice is harmless.
     rejected = sum(
         1
