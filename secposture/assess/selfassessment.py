@@ -38,6 +38,8 @@ VALID_MONTHS = 12
 
 
 class AnswerValue(StrEnum):
+    """What an agency may answer to a self-assessment question."""
+
     YES = "yes"
     NO = "no"
     PARTIAL = "partial"
@@ -88,6 +90,7 @@ class Answer(Record):
         return add_months(self.answered_on, VALID_MONTHS)
 
     def is_current(self, today: date) -> bool:
+        """Does the answer still count on ``today`` (answered, and not yet out of date)?"""
         return self.answered_on <= today <= self.current_until()
 
 
@@ -111,6 +114,7 @@ class Questionnaire(Record):
         return self
 
     def by_check(self) -> dict[str, Answer]:
+        """The answers by the check they answer."""
         return {a.check: a for a in self.answers}
 
 

@@ -31,6 +31,7 @@ DEVICE_CONFIG_PREFIX = "device.config"
 
 
 def bundle_name(sweep_id: str) -> str:
+    """The bundle's file name for a sweep."""
     return f"{sweep_id}{SUFFIX}"
 
 

@@ -96,6 +96,7 @@ class PushResult:
 
     @property
     def done(self) -> bool:
+        """True when nothing is left waiting in the outbox."""
         return not self.pending
 
 

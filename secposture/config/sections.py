@@ -41,6 +41,8 @@ class _Section(BaseModel):
 
 
 class AgencySection(_Section):
+    """``[agency]``: who the agency is and where it stands in the hierarchy."""
+
     id: str
     name: Annotated[str, Field(min_length=1)]
     level: Level
@@ -75,6 +77,8 @@ class Profile(StrEnum):
 
 
 class ScanSection(_Section):
+    """``[scan]``: what may be scanned, how thoroughly, and how long each part may take."""
+
     scopes: Annotated[list[str], Field(min_length=1)]
     exclude: list[str] = Field(default_factory=list)
     profile: Profile = Profile.STANDARD
@@ -105,13 +109,17 @@ class ScanSection(_Section):
         return self
 
     def networks(self) -> list[Network]:
+        """The scopes as networks."""
         return [_network(s) for s in self.scopes]
 
     def excluded(self) -> list[Network]:
+        """The excluded addresses and networks as networks."""
         return [_network(s) for s in self.exclude]
 
 
 class StoreSection(_Section):
+    """``[store]``: where the inventory lives and how long it remembers."""
+
     path: Path
     stale_after_days: Annotated[int, Field(ge=1)] = 30
     keep_sweeps: Annotated[int, Field(ge=1)] = 20
@@ -157,6 +165,7 @@ class ApprovedAsset(_Section):
 
     @property
     def label(self) -> str:
+        """The name to show: the given name, else the MAC, else the IP."""
         return self.name or self.mac or self.ip or "?"
 
 
@@ -185,6 +194,8 @@ class Lang(StrEnum):
 
 
 class ReportSection(_Section):
+    """``[report]``: the folder the report is written to and its language."""
+
     dir: Path
     lang: Lang = Lang.VI
 
@@ -268,6 +279,7 @@ class DeviceSection(_Section):
 
     @property
     def username_is_reference(self) -> bool:
+        """True when the username is itself a ``file:``/``env:`` reference."""
         from secposture.config.secrets import is_reference
 
         return is_reference(self.username)
@@ -358,6 +370,8 @@ class AssessmentSection(_Section):
 
 
 class AgencyConfig(_Section):
+    """One agency's whole configuration file, validated."""
+
     agency: AgencySection
     scan: ScanSection
     store: StoreSection

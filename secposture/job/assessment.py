@@ -38,6 +38,8 @@ class AssessmentInputs:
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
+    """A sweep judged: its findings, the headline score and the posture per framework."""
+
     findings: list[Finding]  # network, device, inventory and self-assessment; waivers applied
     score: Score  # the flat headline score over all findings
     posture: Posture  # per framework, section and requirement
