@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from secposture.config.loading import load_config
+from secposture.config.sections import AgencyConfig
 from secposture.model.records import Attempt, Host, Observation, Service, SweepResult
 
 T0 = datetime(2026, 11, 22, 19, 0, tzinfo=UTC)
@@ -56,3 +60,23 @@ def sweep(
         attempts=attempts,
         complete=not any(a.status.value == "error" for a in attempts),
     )
+
+
+# An agency config as sections, for tests that merge in their own (agency_config).
+AGENCY: dict[str, dict[str, object]] = {
+    "agency": {"id": "tn-xa-mau", "name": "UBND xã Mẫu", "level": "commune"},
+    "scan": {"scopes": ["10.77.0.0/24"]},
+    "store": {"path": "var/inventory.json"},
+    "report": {"dir": "out"},
+}
+
+
+def agency_config(tmp_path: Path, **sections: dict[str, object]) -> AgencyConfig:
+    """AGENCY with ``sections`` merged over it, written to tmp_path/agency.toml and loaded."""
+    lines = []
+    for name, values in {**AGENCY, **sections}.items():
+        lines.append(f"[{name}]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in values.items()]
+    path = tmp_path / "agency.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return load_config(path)
