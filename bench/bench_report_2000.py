@@ -27,7 +27,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "helpers")]
 from factories import timed_out  # noqa: E402
 from report_samples import lan_sweep  # noqa: E402
 
-from secposture.config.sections import parse_config  # noqa: E402
+from secposture.config.loading import parse_config  # noqa: E402
 from secposture.job.assessment import assess  # noqa: E402
 from secposture.model.records import (  # noqa: E402
     Change,

@@ -22,7 +22,7 @@ from secposture.lab import LabState, scanner_exec  # noqa: E402
 SWEEP_CHILD = r"""
 import json, sys, time
 from scanners import context
-from secposture.config.sections import load_config
+from secposture.config.loading import load_config
 from secposture.job.sweep import run_sweep
 record = []
 original = context.Processes.run

@@ -33,38 +33,18 @@ def detect_changes(
         host = m.host
         old = known.get(m.key) or (known.get(m.former) if m.former else None)
         if old is None:
-            changes.append(
-                Change(sweep_id=sid, kind=ChangeKind.NEW_DEVICE, device=m.key, ip=host.ip)
-            )
+            changes.append(_device_change(sid, m, ChangeKind.NEW_DEVICE))
             continue
         if not old.present:
-            changes.append(
-                Change(sweep_id=sid, kind=ChangeKind.DEVICE_RETURNED, device=m.key, ip=host.ip)
-            )
+            changes.append(_device_change(sid, m, ChangeKind.DEVICE_RETURNED))
         if old.ip != host.ip:
-            changes.append(
-                Change(
-                    sweep_id=sid,
-                    kind=ChangeKind.IP_CHANGED,
-                    device=m.key,
-                    ip=host.ip,
-                    before=old.ip,
-                    after=host.ip,
-                )
-            )
+            changes.append(_device_change(sid, m, ChangeKind.IP_CHANGED, old.ip, host.ip))
         if old.services is not None and m.services is not None and old.services != m.services:
             changes += _service_changes(sid, m.key, host.ip, old.services, m.services)
         sha = configs.get(host.ip)
         if sha and old.config_sha256 and sha != old.config_sha256:
             changes.append(
-                Change(
-                    sweep_id=sid,
-                    kind=ChangeKind.CONFIG_CHANGED,
-                    device=m.key,
-                    ip=host.ip,
-                    before=old.config_sha256,
-                    after=sha,
-                )
+                _device_change(sid, m, ChangeKind.CONFIG_CHANGED, old.config_sha256, sha)
             )
     if absence_assessed(sweep):
         seen = {m.key for m in matches} | {m.former for m in matches if m.former}
@@ -74,6 +54,12 @@ def detect_changes(
             if k.present and k.key not in seen
         ]
     return changes
+
+
+def _device_change(
+    sid: str, m: Match, kind: ChangeKind, before: str = "", after: str = ""
+) -> Change:
+    return Change(sweep_id=sid, kind=kind, device=m.key, ip=m.host.ip, before=before, after=after)
 
 
 def _service_changes(

@@ -134,12 +134,15 @@ class AtomicJSONStorage(Storage):
         self.path = Path(path)
 
     def read(self) -> Tables | None:
+        """The stored tables, or None when the file does not exist yet."""
         return read_tables(self.path)
 
     def write(self, data: Tables) -> None:
+        """Replace the whole file atomically with ``data``."""
         atomic_write_bytes(self.path, encode_tables(data))
 
     def close(self) -> None:
+        """Nothing to release: every write already closed its file."""
         pass
 
 

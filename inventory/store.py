@@ -78,6 +78,7 @@ class Inventory:
         return [table[k] for k in sorted(table, key=int)]
 
     def committed(self, data: Tables | None = None) -> list[dict[str, Any]]:
+        """The sweeps that were committed, oldest first."""
         return [s for s in self.sweeps(data) if s["status"] == COMMITTED]
 
     def devices(self, data: Tables | None = None) -> list[dict[str, Any]]:

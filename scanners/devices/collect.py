@@ -25,8 +25,9 @@ from scanners.attempt import Clock, completed, failed, skipped
 from scanners.devices.gear import network_gear_hint
 from scanners.devices.reading import device_observations, read_device
 from scanners.scope import Scope
+from secposture.config.errors import ConfigError
 from secposture.config.secrets import Secret, SecretError, resolve
-from secposture.config.sections import AgencyConfig, ConfigError, DeviceSection
+from secposture.config.sections import AgencyConfig, DeviceSection
 from secposture.model.platforms import PLATFORMS, Platform, rejected
 from secposture.model.records import Attempt, Host, Observation, Reason
 

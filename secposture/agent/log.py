@@ -43,6 +43,7 @@ class KeyValueFormatter(logging.Formatter):
     """``ts=… level=… event=… k=v`` from ``extra={"fields": {...}}``; others as ``msg=``."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """One ``key=value`` line: time, level, event, then the event's fields."""
         ts = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
         parts = [f"ts={ts.replace('+00:00', 'Z')}", f"level={record.levelname.lower()}"]
         fields: dict[str, Any] = getattr(record, "fields", None) or {}

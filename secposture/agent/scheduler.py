@@ -365,11 +365,11 @@ class Agent:
 def describe(schedule: ScheduleSection) -> str:
     """The schedule in one line, e.g. ``sun 01:00 +0-180 min Asia/Ho_Chi_Minh``."""
 
-    def two(field: str) -> str:
+    def two_digits(field: str) -> str:
         return field.zfill(2) if field.isdigit() else field
 
-    at = f"{two(schedule.hour)}:{two(schedule.minute)}"
+    at = f"{two_digits(schedule.hour)}:{two_digits(schedule.minute)}"
     if schedule.second != "0":
-        at += f":{two(schedule.second)}"
+        at += f":{two_digits(schedule.second)}"
     jitter = f" +0-{schedule.jitter_minutes} min" if schedule.jitter_minutes else ""
     return f"{schedule.day_of_week} {at}{jitter} {schedule.timezone}"

@@ -30,7 +30,7 @@ from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_v
 
 from secposture.checks.catalogue import CheckMeta, Evaluates, load_catalogue
 from secposture.config.datafile import load_model
-from secposture.config.sections import ConfigError
+from secposture.config.errors import ConfigError
 from secposture.model.records import Finding, Record, Status, Target
 
 # How long an answer counts. The issue fixes it at 12 months; GCI asks yearly too.
@@ -38,6 +38,8 @@ VALID_MONTHS = 12
 
 
 class AnswerValue(StrEnum):
+    """What an agency may answer to a self-assessment question."""
+
     YES = "yes"
     NO = "no"
     PARTIAL = "partial"
@@ -88,6 +90,7 @@ class Answer(Record):
         return add_months(self.answered_on, VALID_MONTHS)
 
     def is_current(self, today: date) -> bool:
+        """Does the answer still count on ``today`` (answered, and not yet out of date)?"""
         return self.answered_on <= today <= self.current_until()
 
 
@@ -111,6 +114,7 @@ class Questionnaire(Record):
         return self
 
     def by_check(self) -> dict[str, Answer]:
+        """The answers by the check they answer."""
         return {a.check: a for a in self.answers}
 
 

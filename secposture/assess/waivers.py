@@ -68,6 +68,7 @@ class Waiver(Record):
         return self
 
     def active(self, today: date) -> bool:
+        """Is the waiver still in force on ``today``?"""
         return today <= self.expires
 
     def matches(self, finding: Finding) -> bool:

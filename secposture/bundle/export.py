@@ -16,7 +16,8 @@ from secposture import __version__
 from secposture.bundle.envelope import BundleError, RejectReason, sign_payload
 from secposture.bundle.model import BundleAgency, BundlePayload, BundleSweep
 from secposture.checks.catalogue import load_catalogue
-from secposture.config.sections import AgencyConfig, BundleSection, ConfigError
+from secposture.config.errors import ConfigError
+from secposture.config.sections import AgencyConfig, BundleSection
 from secposture.frameworks import load_frameworks
 from secposture.model.records import AttemptStatus, Finding, Observation, SweepResult
 from secposture.model.score import Score
@@ -30,6 +31,7 @@ DEVICE_CONFIG_PREFIX = "device.config"
 
 
 def bundle_name(sweep_id: str) -> str:
+    """The bundle's file name for a sweep."""
     return f"{sweep_id}{SUFFIX}"
 
 
@@ -57,17 +59,7 @@ def build_payload(
         agency=BundleAgency(
             id=agency.id, name=agency.name, level=agency.level, parent=agency.parent
         ),
-        sweep=BundleSweep(
-            sweep_id=result.sweep_id,
-            profile=result.profile,
-            scopes=result.scopes,
-            exclude=result.exclude,
-            started=result.started,
-            finished=result.finished,
-            complete=result.complete,
-            counts=result.counts,
-            failed_attempts=tuple(a for a in result.attempts if a.status is AttemptStatus.ERROR),
-        ),
+        sweep=_sweep_summary(result),
         score=Score.model_validate(summary["score"]),
         posture=posture_of(config, result, findings),
         findings=findings,
@@ -131,3 +123,13 @@ def write_bundle(folder: Path, sweep_id: str, data: bytes) -> Path:
     atomic_write_bytes(path, data)
     path.chmod(0o640)
     return path
+
+
+def _sweep_summary(result: SweepResult) -> BundleSweep:
+    """The sweep's own fields as they are, and of its attempts only those that failed."""
+    failed = tuple(a for a in result.attempts if a.status is AttemptStatus.ERROR)
+    shared = {
+        name: getattr(result, name)
+        for name in BundleSweep.model_fields.keys() - {"failed_attempts"}
+    }
+    return BundleSweep(**shared, failed_attempts=failed)

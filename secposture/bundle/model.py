@@ -32,6 +32,8 @@ SWEEP_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 
 
 class BundleAgency(Record):
+    """Who sent the bundle: the agency's id, name and place in the hierarchy."""
+
     id: str = Field(pattern=AGENCY_ID.pattern)
     name: str = Field(min_length=1, max_length=300)
     level: Level
@@ -39,6 +41,8 @@ class BundleAgency(Record):
 
 
 class BundleSweep(Record):
+    """The sweep's summary: when, what was scanned, the counts and the attempts that failed."""
+
     sweep_id: str = Field(pattern=SWEEP_ID)
     profile: str
     scopes: tuple[str, ...]

@@ -32,7 +32,8 @@ from secposture.bundle.export import (
     write_bundle,
 )
 from secposture.bundle.keys import load_private_key
-from secposture.config.sections import AgencyConfig, ConfigError
+from secposture.config.errors import ConfigError
+from secposture.config.sections import AgencyConfig
 from secposture.model.records import utcnow
 
 if TYPE_CHECKING:
@@ -52,19 +53,37 @@ REFUSALS = frozenset(r.value for r in RejectReason)
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
+class CollectorReply:
     """The collector's reply to one upload; status 0 when it could not be reached."""
 
     status: int
     reason: str
     detail: str
 
+    @classmethod
+    def from_body(cls, status: int, body: bytes) -> CollectorReply:
+        """The reply from its HTTP status and JSON body (a body that is not JSON says nothing)."""
+        try:
+            doc: Any = json.loads(body)
+        except ValueError:
+            doc = {}
+        if not isinstance(doc, dict):
+            doc = {}
+        reason = str(doc.get("reason") or doc.get("status") or "")
+        return cls(status, reason, str(doc.get("detail", "")))
+
 
 @dataclass(frozen=True, slots=True)
 class Pending:
+    """A bundle still in the outbox: the last reason it is there, and when it is tried next."""
+
     name: str
     reason: str
     next_try: datetime
+
+    def as_json(self) -> dict[str, str]:
+        """What ``bundle push --json`` prints for it."""
+        return {"name": self.name, "reason": self.reason, "next_try": self.next_try.isoformat()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +96,7 @@ class PushResult:
 
     @property
     def done(self) -> bool:
+        """True when nothing is left waiting in the outbox."""
         return not self.pending
 
 
@@ -115,8 +135,8 @@ def queued(config: AgencyConfig) -> list[Path]:
     return sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []
 
 
-def post_bundle(url: str, data: bytes, *, cafile: Path | None = None) -> Answer:
-    """Upload one bundle; every failure to get an answer is status 0 with the reason."""
+def post_bundle(url: str, data: bytes, *, cafile: Path | None = None) -> CollectorReply:
+    """Upload one bundle; every failure to get a reply is status 0 with the reason."""
     request = urllib.request.Request(  # noqa: S310 - the scheme is checked by the config
         url.rstrip("/") + UPLOAD_PATH,
         data=data,
@@ -126,24 +146,13 @@ def post_bundle(url: str, data: bytes, *, cafile: Path | None = None) -> Answer:
     context = ssl.create_default_context(cafile=str(cafile)) if cafile else None
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_S, context=context) as reply:  # noqa: S310
-            return _answer(reply.status, reply.read(65536))
+            return CollectorReply.from_body(reply.status, reply.read(65536))
     except urllib.error.HTTPError as exc:
-        return _answer(exc.code, exc.read(65536))
+        return CollectorReply.from_body(exc.code, exc.read(65536))
     except urllib.error.URLError as exc:
-        return Answer(0, "unreachable", str(exc.reason))
+        return CollectorReply(0, "unreachable", str(exc.reason))
     except (OSError, ssl.SSLError) as exc:  # timeouts and resets after connecting
-        return Answer(0, "unreachable", str(exc) or type(exc).__name__)
-
-
-def _answer(status: int, body: bytes) -> Answer:
-    try:
-        doc: Any = json.loads(body)
-    except ValueError:
-        doc = {}
-    if not isinstance(doc, dict):
-        doc = {}
-    reason = str(doc.get("reason") or doc.get("status") or "")
-    return Answer(status, reason, str(doc.get("detail", "")))
+        return CollectorReply(0, "unreachable", str(exc) or type(exc).__name__)
 
 
 def next_delay(attempts: int, jitter: float) -> float:
@@ -171,7 +180,7 @@ def push_outbox(
     rejected: list[tuple[str, str]] = []
     with locked(state_path):
         state = _read_state(state_path)
-        unreachable: Answer | None = None
+        unreachable: CollectorReply | None = None
         for path in queued(config):
             entry = state.get(path.name, {})
             due = datetime.fromisoformat(entry["next_try"]) if "next_try" in entry else now
@@ -179,46 +188,46 @@ def push_outbox(
                 reason = entry.get("last_error", "") if unreachable is None else unreachable.detail
                 pending.append(Pending(path.name, reason, max(due, now)))
                 continue
-            answer = post_bundle(
+            reply = post_bundle(
                 section.collector_url, path.read_bytes(), cafile=section.collector_ca
             )
-            outcome = _outcome(answer)
+            outcome = _outcome(reply)
             if outcome == "delivered":
                 _move(path, folder / SENT)
                 state.pop(path.name, None)
                 delivered.append(path.name)
             elif outcome == "rejected":
-                note = f"{answer.status} {answer.reason}: {answer.detail}"
+                note = f"{reply.status} {reply.reason}: {reply.detail}"
                 _move(path, folder / REJECTED, note=note)
                 state.pop(path.name, None)
-                rejected.append((path.name, f"{answer.reason}: {answer.detail}"))
+                rejected.append((path.name, f"{reply.reason}: {reply.detail}"))
             else:
                 attempts = int(entry.get("attempts", 0)) + 1
                 retry = now + timedelta(seconds=next_delay(attempts, random.random()))  # noqa: S311
-                error = f"{answer.reason}: {answer.detail}" if answer.detail else answer.reason
+                error = f"{reply.reason}: {reply.detail}" if reply.detail else reply.reason
                 state[path.name] = {
                     "attempts": attempts,
                     "next_try": retry.isoformat(),
                     "last_error": error,
                 }
                 pending.append(Pending(path.name, error, retry))
-                if answer.status == 0:
-                    unreachable = answer  # the link is down: do not try the rest now
+                if reply.status == 0:
+                    unreachable = reply  # the link is down: do not try the rest now
         state = {name: v for name, v in state.items() if (folder / name).exists()}
         atomic_write_bytes(state_path, json.dumps(state, indent=1).encode())
     return PushResult(tuple(delivered), tuple(pending), tuple(rejected))
 
 
-def _outcome(answer: Answer) -> str:
-    if 200 <= answer.status < 300:
+def _outcome(reply: CollectorReply) -> str:
+    if 200 <= reply.status < 300:
         return "delivered"
-    if answer.status == 409 and answer.reason == RejectReason.DUPLICATE.value:
+    if reply.status == 409 and reply.reason == RejectReason.DUPLICATE.value:
         return "delivered"  # the collector already has this very bundle
     # Only the collector's own refusals are final; a proxy's 403 or a 404 from a wrong URL
     # is a reason to try again later, not to give up on the bundle.
-    if answer.reason in REFUSALS and answer.reason not in CURABLE:
+    if reply.reason in REFUSALS and reply.reason not in CURABLE:
         return "rejected"
-    return "pending"  # no answer, a server error, or a refusal the province can cure
+    return "pending"  # no reply, a server error, or a refusal the province can cure
 
 
 def _read_state(path: Path) -> dict[str, dict[str, Any]]:

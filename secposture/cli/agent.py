@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
@@ -14,18 +12,10 @@ import click
 from inventory.storage import StoreError
 from secposture.agent.chain import DEFAULT_JOB
 from secposture.agent.runs import RunRecord, RunStatus
-from secposture.cli import CONFIG_OPT, _emit_json, _lang, _load, fail
+from secposture.cli.common import CONFIG_OPT, emit_json, fail, load, message_lang
 from secposture.model import exitcodes
 from secposture.model.i18n import t
 from secposture.model.records import utcnow
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _config_opt(func: F) -> F:
-    # cli.py imports this module to register the group, so mypy meets CONFIG_OPT before it
-    # has inferred its type at module level; inside a function it can.
-    return CONFIG_OPT(func)
 
 
 @click.group("agent")
@@ -39,7 +29,7 @@ def agent_group() -> None:
 
 
 @agent_group.command("run")
-@_config_opt
+@CONFIG_OPT
 @click.option(
     "--once",
     is_flag=True,
@@ -74,8 +64,8 @@ def agent_run(config_path: Path, once: bool, stop_timeout: float, job_ref: str) 
     from secposture.agent.locks import LockBusy
     from secposture.agent.log import configure
 
-    config = _load(config_path)
-    lang = _lang()
+    config = load(config_path)
+    lang = message_lang()
     try:
         job = load_job(job_ref)
     except ValueError as exc:
@@ -136,20 +126,20 @@ def _when(moment: datetime, zone: ZoneInfo) -> str:
 
 
 @agent_group.command("status")
-@_config_opt
+@CONFIG_OPT
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def agent_status_cmd(config_path: Path, as_json: bool) -> None:
     """Show the last run (when, result, duration), the next run, the outbox and the last error."""
     from secposture.agent.status import agent_status
 
-    config = _load(config_path)
-    lang = _lang()
+    config = load(config_path)
+    lang = message_lang()
     try:
         status = agent_status(config, utcnow())
     except StoreError as exc:
         fail(t("agent.error.state", lang, detail=str(exc)), exitcodes.ENVIRONMENT)
     if as_json:
-        _emit_json(status.as_json())
+        emit_json(status.as_json())
         return
     zone = ZoneInfo(status.timezone)
     lines = [t("agent.status.title", lang, agency=status.agency_id)]

@@ -1,135 +1,18 @@
-"""``secposture keys|bundle|collector|aggregate``: signed bundles from agency to province."""
+"""``secposture bundle …``: signed result bundles, exported, verified and pushed to the province."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from secposture.cli import CONFIG_OPT, _emit_json, _lang, _load, fail
-from secposture.config.sections import ConfigError
+from secposture.cli.collector import load_collector
+from secposture.cli.common import CONFIG_OPT, config_fail, emit_json, fail, load, message_lang
+from secposture.config.errors import ConfigError
 from secposture.model import exitcodes
 from secposture.model.i18n import t
-
-if TYPE_CHECKING:
-    from secposture.province.hierarchy import CollectorConfig
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _config_opt(func: F) -> F:
-    # cli.py imports this module to register its commands, so mypy meets CONFIG_OPT before
-    # it has inferred its type at module level; inside a function it can (as cli_agent does).
-    return CONFIG_OPT(func)
-
-
-COLLECTOR_OPT = click.option(
-    "-c",
-    "--config",
-    "config_path",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Collector configuration file (TOML): store, listen address, the province's units "
-    "and their public keys.",
-)
-
-
-def _config_fail(exc: ConfigError) -> NoReturn:
-    fail(t("error.config", _lang(), detail=str(exc)), exitcodes.USAGE)
-
-
-def _collector_config(path: Path) -> CollectorConfig:
-    from secposture.province.hierarchy import load_collector_config
-
-    try:
-        return load_collector_config(path)
-    except ConfigError as exc:
-        fail(t("error.config", _lang(), detail=str(exc)), exitcodes.USAGE)
-
-
-# --- keys ----------------------------------------------------------------------------------
-
-
-@click.group("keys")
-def keys_group() -> None:
-    """The agency's Ed25519 signing key for bundles (bundle.key in the config)."""
-
-
-@keys_group.command("init")
-@_config_opt
-@click.option("--json", "as_json", is_flag=True)
-def keys_init(config_path: Path, as_json: bool) -> None:
-    """Create the signing key at bundle.key (file:PATH, mode 0600) and print its public key.
-
-    The province registers the printed ``ed25519:…`` line for this agency in its collector
-    config. An existing key is never replaced.
-    """
-    from secposture.bundle.export import bundle_section
-    from secposture.bundle.keys import KeyProblem, create_key, key_file, key_id, public_key_text
-
-    config = _load(config_path)
-    try:
-        ref = bundle_section(config).key
-    except ConfigError as exc:
-        _config_fail(exc)
-        return
-    path = key_file(ref)
-    if path is None:
-        fail(
-            t(
-                "bundle.error",
-                _lang(),
-                detail="keys init writes a file: set bundle.key = "
-                '"file:PATH" (an env: key is created by whoever sets the variable)',
-            ),
-            exitcodes.USAGE,
-        )
-    try:
-        key = create_key(path)
-    except KeyProblem as exc:
-        fail(t("bundle.error", _lang(), detail=str(exc)), exitcodes.USAGE)
-    public = public_key_text(key)
-    if as_json:
-        _emit_json(
-            {
-                "agency": config.agency.id,
-                "path": str(path),
-                "public_key": public,
-                "key_id": key_id(public),
-            }
-        )
-        return
-    click.echo(t("bundle.key_created", _lang(), path=path), err=True)
-    click.echo(public)
-
-
-@keys_group.command("show")
-@_config_opt
-@click.option("--json", "as_json", is_flag=True)
-def keys_show(config_path: Path, as_json: bool) -> None:
-    """Print the public key of bundle.key (what the province registers)."""
-    from secposture.bundle.export import bundle_section
-    from secposture.bundle.keys import KeyProblem, key_id, load_private_key, public_key_text
-
-    config = _load(config_path)
-    try:
-        public = public_key_text(load_private_key(bundle_section(config).key))
-    except ConfigError as exc:
-        _config_fail(exc)
-        return
-    except KeyProblem as exc:
-        fail(t("bundle.error", _lang(), detail=str(exc)), exitcodes.USAGE)
-    if as_json:
-        _emit_json({"agency": config.agency.id, "public_key": public, "key_id": key_id(public)})
-        return
-    click.echo(public)
-
-
-# --- bundle --------------------------------------------------------------------------------
 
 
 @click.group("bundle")
@@ -138,7 +21,7 @@ def bundle_group() -> None:
 
 
 @bundle_group.command("export")
-@_config_opt
+@CONFIG_OPT
 @click.option("--sweep", "sweeps", multiple=True, help="Sweep id to export (repeatable).")
 @click.option("--all", "export_all", is_flag=True, help="Every sweep the store still holds.")
 @click.option("--json", "as_json", is_flag=True)
@@ -160,7 +43,7 @@ def bundle_export(
     from secposture.bundle.keys import KeyProblem
     from secposture.bundle.outbox import outbox_dir, queue_sweeps
 
-    config = _load(config_path)
+    config = load(config_path)
     try:
         wanted: list[str] | None = list(sweeps) or None
         if export_all:
@@ -169,19 +52,19 @@ def bundle_export(
         written = queue_sweeps(config, wanted)
         folder = outbox_dir(config)
     except ConfigError as exc:
-        _config_fail(exc)
+        config_fail(exc)
         return
     except (KeyProblem, BundleError, StoreError) as exc:
-        fail(t("bundle.error", _lang(), detail=str(exc)), exitcodes.USAGE)
+        fail(t("bundle.error", message_lang(), detail=str(exc)), exitcodes.USAGE)
     if as_json:
-        _emit_json({"outbox": str(folder), "written": [str(p) for p in written]})
+        emit_json({"outbox": str(folder), "written": [str(p) for p in written]})
         return
     if not written:
-        click.echo(t("bundle.nothing_to_export", _lang()))
+        click.echo(t("bundle.nothing_to_export", message_lang()))
         return
     for path in written:
         click.echo(str(path))
-    click.echo(t("bundle.exported", _lang(), count=len(written), folder=folder), err=True)
+    click.echo(t("bundle.exported", message_lang(), count=len(written), folder=folder), err=True)
 
 
 @bundle_group.command("verify")
@@ -203,9 +86,9 @@ def bundle_verify(file: Path, collector_config: Path | None, as_json: bool) -> N
     from secposture.config.sections import DEFAULT_BUNDLE_MAX_BYTES
     from secposture.province.hierarchy import Hierarchy
 
-    registry = _collector_config(collector_config) if collector_config else None
+    registry = load_collector(collector_config) if collector_config else None
     limit = registry.collector.max_bundle_bytes if registry else DEFAULT_BUNDLE_MAX_BYTES
-    lang = _lang()
+    lang = message_lang()
     try:
         if file.stat().st_size > limit:  # refuse before reading a huge file into memory
             raise BundleError(RejectReason.TOO_LARGE, f"{file.stat().st_size} bytes > {limit}")
@@ -220,13 +103,13 @@ def bundle_verify(file: Path, collector_config: Path | None, as_json: bool) -> N
                 )
     except BundleError as exc:
         if as_json:
-            _emit_json({"valid": False, "reason": exc.reason.value, "detail": exc.detail})
+            emit_json({"valid": False, "reason": exc.reason.value, "detail": exc.detail})
         else:
             click.echo(t("bundle.invalid", lang, reason=exc.reason.value, detail=exc.detail))
         raise SystemExit(exitcodes.FINDINGS) from None
     score = payload.score.overall
     if as_json:
-        _emit_json(
+        emit_json(
             {
                 "valid": True,
                 "agency": payload.agency.model_dump(mode="json"),
@@ -254,7 +137,7 @@ def bundle_verify(file: Path, collector_config: Path | None, as_json: bool) -> N
 
 
 @bundle_group.command("push")
-@_config_opt
+@CONFIG_OPT
 @click.option("--force", is_flag=True, help="Try every bundle now, ignoring the back-off.")
 @click.option(
     "--wait",
@@ -274,8 +157,8 @@ def bundle_push(config_path: Path, force: bool, wait_s: int, as_json: bool) -> N
     from secposture.bundle.outbox import PushResult, push_outbox
     from secposture.model.records import utcnow
 
-    config = _load(config_path)
-    lang = _lang()
+    config = load(config_path)
+    lang = message_lang()
     deadline = time.monotonic() + wait_s
     delivered: list[str] = []
     rejected: list[tuple[str, str]] = []
@@ -283,7 +166,7 @@ def bundle_push(config_path: Path, force: bool, wait_s: int, as_json: bool) -> N
         try:
             result: PushResult = push_outbox(config, force=force)
         except ConfigError as exc:
-            _config_fail(exc)
+            config_fail(exc)
             return
         force = False
         delivered += result.delivered
@@ -297,14 +180,11 @@ def bundle_push(config_path: Path, force: bool, wait_s: int, as_json: bool) -> N
         pause = max(1.0, (soonest - utcnow()).total_seconds())
         time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
     if as_json:
-        _emit_json(
+        emit_json(
             {
                 "delivered": delivered,
                 "rejected": [{"name": n, "reason": r} for n, r in rejected],
-                "pending": [
-                    {"name": p.name, "reason": p.reason, "next_try": p.next_try.isoformat()}
-                    for p in result.pending
-                ],
+                "pending": [p.as_json() for p in result.pending],
             }
         )
     else:
@@ -330,177 +210,3 @@ def _when(moment: datetime, lang: str) -> str:
     from secposture.report.view.text import format_time
 
     return format_time(moment, lang)
-
-
-# --- collector -----------------------------------------------------------------------------
-
-
-@click.group("collector")
-def collector_group() -> None:
-    """The provincial collector: receives, verifies and stores the units' bundles."""
-
-
-@collector_group.command("check")
-@COLLECTOR_OPT
-def collector_check(config_path: Path) -> None:
-    """Validate the collector config (hierarchy, keys); one line naming the first error."""
-    config = _collector_config(config_path)
-    keys = sum(len(u.keys) for u in config.unit)
-    click.echo(
-        t(
-            "collector.config_ok",
-            _lang(),
-            province=config.province.id,
-            units=len(config.unit),
-            keys=keys,
-        )
-    )
-
-
-@collector_group.command("serve")
-@COLLECTOR_OPT
-@click.option("--host", help="Listen address (default: collector.host).")
-@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: collector.port).")
-def collector_serve(config_path: Path, host: str | None, port: int | None) -> None:
-    """Serve the upload API (POST /api/v1/bundles) until interrupted.
-
-    Over TLS when collector.tls_cert and tls_key are set. Only bundles signed by a key
-    registered for the unit they name are stored; every refusal is logged with its reason
-    in collector.log in the store folder.
-    """
-    from secposture.province.service import serve
-
-    config = _collector_config(config_path)
-    section = config.collector
-    scheme = "https" if section.tls_cert else "http"
-    url = f"{scheme}://{host or section.host}:{port or section.port}"
-    click.echo(t("collector.serving", _lang(), url=url), err=True)
-    serve(config, host=host, port=port)
-
-
-@collector_group.command("ingest")
-@click.argument("folder", type=click.Path(path_type=Path, file_okay=False, exists=True))
-@COLLECTOR_OPT
-@click.option("--json", "as_json", is_flag=True)
-def collector_ingest(folder: Path, config_path: Path, as_json: bool) -> None:
-    """Ingest every *.bundle file in FOLDER (bundles carried by hand, or copied from mail).
-
-    Same checks as the upload API. Exit 0 when all were accepted, 3 when any was rejected
-    (the reasons are printed and logged; the files are left where they are).
-    """
-    from secposture.bundle.envelope import RejectReason
-    from secposture.province.hierarchy import Hierarchy
-    from secposture.province.service import configure_logging
-    from secposture.province.store import CollectorStore, IngestOutcome
-
-    config = _collector_config(config_path)
-    section = config.collector
-    configure_logging(section.store)
-    store = CollectorStore(section.store, Hierarchy(config), max_bytes=section.max_bundle_bytes)
-    lang = _lang()
-    results = []
-    for path in sorted(folder.glob("*.bundle")):
-        size = path.stat().st_size
-        if size > section.max_bundle_bytes:  # refused from its size, never read
-            outcome = IngestOutcome(
-                False,
-                RejectReason.TOO_LARGE,
-                f"{size} bytes; the limit is {section.max_bundle_bytes}",
-            )
-        else:
-            outcome = store.ingest(path.read_bytes(), source=str(path))
-        results.append({"file": str(path), **outcome.as_dict()})
-        if as_json:
-            continue
-        if outcome.accepted:
-            click.echo(
-                t(
-                    "collector.ingested",
-                    lang,
-                    file=path.name,
-                    agency=outcome.agency_id,
-                    sweep=outcome.sweep_id,
-                )
-            )
-        else:
-            reason = outcome.reason.value if outcome.reason else "?"
-            click.echo(
-                t("collector.refused", lang, file=path.name, reason=reason, detail=outcome.detail)
-            )
-    # A bundle already stored is no failure: ingesting the same folder twice is harmless.
-    rejected = sum(
-        1
-        for r in results
-        if r["status"] != "accepted" and r["reason"] != RejectReason.DUPLICATE.value
-    )
-    if as_json:
-        _emit_json(results)
-    else:
-        accepted = sum(1 for r in results if r["status"] == "accepted")
-        click.echo(
-            t("collector.ingest_done", lang, accepted=accepted, rejected=len(results) - accepted),
-            err=True,
-        )
-    if rejected:
-        raise SystemExit(exitcodes.INCOMPLETE)
-
-
-# --- aggregate -----------------------------------------------------------------------------
-
-
-@click.command("aggregate")
-@COLLECTOR_OPT
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder for index.html (province), districts/ and agencies/.",
-)
-@click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
-@click.option("--json", "as_json", is_flag=True)
-def aggregate(config_path: Path, out: Path, quiet: bool, as_json: bool) -> None:
-    """Write the province overview, one page per district and each unit's latest report.
-
-    Built from the bundles in the collector's store (the index is rebuilt from the bundle
-    files if it was lost). The province page shows the score distribution, ranking, tier
-    counts, heat map by unit, common findings with the units affected, the weekly trend and
-    the units overdue (collector.overdue_after_days). Language: --lang, else collector.lang.
-    """
-    from secposture.bundle.envelope import BundleError
-    from secposture.cli import _ctx
-    from secposture.province.pages import write_aggregate
-
-    config = _collector_config(config_path)
-    lang = _ctx().explicit or config.collector.lang.value
-
-    def progress(done: int, total: int) -> None:
-        if not (quiet or as_json) and (done == total or done % 25 == 0):
-            click.echo(t("aggregate.progress", _lang(), done=done, total=total), err=True)
-
-    try:
-        paths = write_aggregate(config, out, lang=lang, progress=progress)
-    except BundleError as exc:  # a stored file altered after it was accepted
-        fail(t("bundle.error", _lang(), detail=str(exc)), exitcodes.USAGE)
-    if as_json:
-        _emit_json(
-            {
-                "province": str(paths.province),
-                "districts": [str(p) for p in paths.districts],
-                "agencies": [str(p) for p in paths.agencies],
-            }
-        )
-        return
-    click.echo(
-        t(
-            "aggregate.done",
-            _lang(),
-            path=paths.province,
-            districts=len(paths.districts),
-            agencies=len(paths.agencies),
-        )
-    )
-
-
-# Declared with its type so that cli.py, which imports this module while mypy is still
-# inferring the decorated commands above (an import cycle), needs no inference.
-COMMANDS: tuple[click.Command, ...] = (keys_group, bundle_group, collector_group, aggregate)

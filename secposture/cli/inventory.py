@@ -5,30 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from inventory.storage import StoreError, Tables, atomic_write_bytes
 from inventory.store import Inventory
 from secposture.checks.evaluators.inventory import approves
-from secposture.cli import CONFIG_OPT, _emit_json, _lang, _load, fail
+from secposture.cli.common import CONFIG_OPT, emit_json, fail, load, message_lang
+from secposture.cli.nmap_import import import_nmap
 from secposture.config.sections import AgencyConfig, ApprovedAsset
 from secposture.model import exitcodes
 from secposture.model.i18n import t
 from secposture.model.records import Change
 from secposture.report.view.text import spreadsheet_cell
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _config_opt(func: F) -> F:
-    # cli.py imports this module to register the group, and mypy cannot infer CONFIG_OPT's
-    # type across that cycle at module level; inside a function it can.
-    return CONFIG_OPT(func)
-
 
 JSON_OPT = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 CSV_COLUMNS = (
@@ -39,12 +30,12 @@ CSV_COLUMNS = (
 
 def _open(config_path: Path) -> tuple[AgencyConfig, Inventory, Tables]:
     """The agency's config, its store and the store's tables; store errors end the command."""
-    config = _load(config_path)
+    config = load(config_path)
     store = Inventory.for_config(config)
     try:
         data = store.read()
     except StoreError as exc:
-        fail(t("inventory.error.store", _lang(), detail=str(exc)), exitcodes.ENVIRONMENT)
+        fail(t("inventory.error.store", message_lang(), detail=str(exc)), exitcodes.ENVIRONMENT)
     return config, store, data
 
 
@@ -67,8 +58,11 @@ def inventory_group() -> None:
     """Devices, sweeps and changes remembered in the agency's store (store.path)."""
 
 
+inventory_group.add_command(import_nmap)  # issue #3
+
+
 @inventory_group.command("list")
-@_config_opt
+@CONFIG_OPT
 @click.option(
     "--status",
     type=click.Choice(["active", "missing", "stale"]),
@@ -83,9 +77,9 @@ def inventory_list(config_path: Path, status: str | None, as_json: bool) -> None
     _, store, data = _open(config_path)
     rows = [r for r in store.devices(data) if status is None or r["status"] == status]
     if as_json:
-        _emit_json(rows)
+        emit_json(rows)
         return
-    lang = _lang()
+    lang = message_lang()
     if not data["sweeps"]:
         click.echo(t("inventory.empty", lang, path=store.path))
         return
@@ -102,13 +96,13 @@ def inventory_list(config_path: Path, status: str | None, as_json: bool) -> None
 
 
 @inventory_group.command("show")
-@_config_opt
+@CONFIG_OPT
 @click.argument("host")
 @JSON_OPT
 def inventory_show(config_path: Path, host: str, as_json: bool) -> None:
     """One device by IP, MAC or key: history of IPs, open services, changes, approval."""
     config, store, data = _open(config_path)
-    lang = _lang()
+    lang = message_lang()
     row = store.device(host, data)
     if row is None:
         fail(t("inventory.show.unknown", lang, host=host), exitcodes.USAGE)
@@ -116,7 +110,7 @@ def inventory_show(config_path: Path, host: str, as_json: bool) -> None:
     changes = [c for c in store.changes(data=data) if c.device in keys]
     entry = _approved(config, row)
     if as_json:
-        _emit_json(
+        emit_json(
             {
                 **row,
                 "approved": entry.model_dump() if entry else None,
@@ -174,7 +168,7 @@ def _change_line(c: Change, lang: str) -> str:
 
 
 @inventory_group.command("diff")
-@_config_opt
+@CONFIG_OPT
 @click.option("--since", metavar="SWEEP", help="Show every change after this sweep id.")
 @JSON_OPT
 def inventory_diff(config_path: Path, since: str | None, as_json: bool) -> None:
@@ -183,7 +177,7 @@ def inventory_diff(config_path: Path, since: str | None, as_json: bool) -> None:
 
     Without --since, the changes the latest sweep found ('inventory sweeps' lists sweep ids)."""
     _, store, data = _open(config_path)
-    lang = _lang()
+    lang = message_lang()
     committed = store.committed(data)
     if not committed:
         fail(t("inventory.empty", lang, path=store.path), exitcodes.USAGE)
@@ -195,7 +189,7 @@ def inventory_diff(config_path: Path, since: str | None, as_json: bool) -> None:
         last = committed[-1]["sweep_id"]
         changes = [c for c in changes if c.sweep_id == last]
     if as_json:
-        _emit_json([c.model_dump(mode="json") for c in changes])
+        emit_json([c.model_dump(mode="json") for c in changes])
         return
     if since is None:
         click.echo(t("inventory.diff.last", lang, sweep=committed[-1]["sweep_id"]))
@@ -207,16 +201,16 @@ def inventory_diff(config_path: Path, since: str | None, as_json: bool) -> None:
 
 
 @inventory_group.command("sweeps")
-@_config_opt
+@CONFIG_OPT
 @JSON_OPT
 def inventory_sweeps(config_path: Path, as_json: bool) -> None:
     """Every sweep the store remembers, oldest first, with its counts and changes."""
     _, store, data = _open(config_path)
     sweeps = store.sweeps(data)
     if as_json:
-        _emit_json(sweeps)
+        emit_json(sweeps)
         return
-    click.echo(t("inventory.sweeps.header", _lang()))
+    click.echo(t("inventory.sweeps.header", message_lang()))
     for s in sweeps:
         counts = s.get("counts", {})
         click.echo(
@@ -227,7 +221,7 @@ def inventory_sweeps(config_path: Path, as_json: bool) -> None:
 
 
 @inventory_group.command("export")
-@_config_opt
+@CONFIG_OPT
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
 )
@@ -261,17 +255,17 @@ def inventory_export(config_path: Path, fmt: str, out: Path | None) -> None:
         return
     # The BOM lets spreadsheet programs read the Vietnamese names in a CSV as UTF-8.
     atomic_write_bytes(out, text.encode("utf-8-sig" if fmt == "csv" else "utf-8"))
-    click.echo(t("inventory.export.written", _lang(), count=len(rows), path=out), err=True)
+    click.echo(t("inventory.export.written", message_lang(), count=len(rows), path=out), err=True)
 
 
 @inventory_group.command("migrate")
-@_config_opt
+@CONFIG_OPT
 def inventory_migrate(config_path: Path) -> None:
     """Rewrite a store made by an older secposture at the current schema (reads do this in
     memory on their own; a store from a newer secposture is refused and left as it is)."""
-    config = _load(config_path)
+    config = load(config_path)
     try:
         was, now = Inventory.for_config(config).migrate()
     except StoreError as exc:
-        fail(t("inventory.error.store", _lang(), detail=str(exc)), exitcodes.ENVIRONMENT)
-    click.echo(t("inventory.migrate.done", _lang(), was=was, to=now))
+        fail(t("inventory.error.store", message_lang(), detail=str(exc)), exitcodes.ENVIRONMENT)
+    click.echo(t("inventory.migrate.done", message_lang(), was=was, to=now))

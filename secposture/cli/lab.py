@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from secposture.cli import _ctx, fail
+from secposture.cli.common import cli_context, fail
 from secposture.model import exitcodes
 
 
@@ -117,7 +117,7 @@ def demo(out: Path, var_dir: Path, keep_lab: bool) -> None:
         click.echo(f"lab {state.lab_id} up; sweeping from {state.scanner_ns}", err=True)
         # The sweep runs as a child inside the scanner namespace: this process, in the root
         # namespace, never sends a packet to a lab address.
-        explicit = _ctx().explicit
+        explicit = cli_context().explicit
         lang_opt = ["--lang", explicit] if explicit else []
         proc = scanner_exec(
             state,
@@ -130,7 +130,3 @@ def demo(out: Path, var_dir: Path, keep_lab: bool) -> None:
         if not keep_lab:
             lab.down(state.lab_id)
     sys.exit(code)  # the sweep's own exit code: 0 ok, 3 incomplete, …
-
-
-# Typed, so that mypy need not infer the decorated objects across the cli import cycle.
-COMMANDS: tuple[click.Command, ...] = (lab_group, demo)

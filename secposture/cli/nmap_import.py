@@ -1,4 +1,7 @@
-"""``secposture inventory import-nmap FILE``: an existing nmap XML report into the store."""
+"""``secposture inventory import-nmap FILE``: an existing nmap XML report into the store.
+
+The command joins the ``inventory`` group in :mod:`secposture.cli.inventory`.
+"""
 
 from __future__ import annotations
 
@@ -12,24 +15,16 @@ from inventory.store import Inventory
 from scanners.nmap.xml_import import NmapImportError, sweep_from_nmap
 from scanners.scope import Scope, ScopeError
 from secposture.checks.engine import run_inventory_checks
-from secposture.cli import _emit_json, _lang, _load, fail
-from secposture.cli.inventory import inventory_group
-from secposture.config.sections import ConfigError
+from secposture.cli.common import CONFIG_OPT, config_fail, emit_json, fail, load, message_lang
+from secposture.config.errors import ConfigError
 from secposture.job.assessment import assess, load_inputs
 from secposture.job.sweep import new_sweep_id
 from secposture.model import exitcodes
 from secposture.model.i18n import t
 
 
-@inventory_group.command("import-nmap")
-@click.option(
-    "-c",
-    "--config",
-    "config_path",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Agency configuration file (TOML).",
-)
+@click.command("import-nmap")
+@CONFIG_OPT
 @click.argument("xml_file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def import_nmap(config_path: Path, xml_file: Path, as_json: bool) -> None:
@@ -39,8 +34,8 @@ def import_nmap(config_path: Path, xml_file: Path, as_json: bool) -> None:
     defusedxml: a report with entities or external references, or one cut short, is refused
     with one line and the store is left exactly as it was (exit 2).
     """
-    lang = _lang()
-    config = _load(config_path)
+    lang = message_lang()
+    config = load(config_path)
     try:
         scope = Scope(
             config.scan.scopes, config.scan.exclude, allow_public=config.scan.allow_public
@@ -55,7 +50,7 @@ def import_nmap(config_path: Path, xml_file: Path, as_json: bool) -> None:
     except (NmapImportError, ScopeError) as exc:
         fail(t("import.error", lang, file=xml_file, detail=str(exc)), exitcodes.USAGE)
     except ConfigError as exc:
-        fail(t("error.config", lang, detail=str(exc)), exitcodes.USAGE)
+        config_fail(exc)
     store = Inventory.for_config(config)
     try:
         inventory = run_inventory_checks(inventory_facts(store, sweep, config.assets))
@@ -65,7 +60,7 @@ def import_nmap(config_path: Path, xml_file: Path, as_json: bool) -> None:
         fail(t("inventory.error.store", lang, detail=str(exc)), exitcodes.ENVIRONMENT)
     counts = sweep.counts
     if as_json:
-        _emit_json(
+        emit_json(
             {
                 "sweep_id": sweep.sweep_id,
                 "hosts": counts.hosts_found,

@@ -4,9 +4,7 @@ posture against them re-computed from its last stored sweep."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
@@ -14,22 +12,24 @@ from inventory.facts import inventory_facts
 from inventory.storage import StoreError
 from inventory.store import Inventory
 from secposture.checks.engine import run_inventory_checks
-from secposture.cli import CONFIG_OPT, _emit_json, _lang, _load, fail
-from secposture.config.sections import AgencyConfig, ConfigError
-from secposture.frameworks import Framework, Scope, load_frameworks
+from secposture.cli.common import (
+    CONFIG_OPT,
+    config_fail,
+    config_option,
+    emit_json,
+    exit_on_findings,
+    fail,
+    load,
+    message_lang,
+)
+from secposture.config.errors import ConfigError
+from secposture.config.sections import AgencyConfig
+from secposture.frameworks import Framework, SectionScope, load_frameworks
 from secposture.job.assessment import Assessment, assess, load_inputs
 from secposture.model import exitcodes
 from secposture.model.i18n import t
-from secposture.model.records import Severity, Status, SweepResult
+from secposture.model.records import Severity, SweepResult
 from secposture.scoring.score import FrameworkPosture, ItemStatus, SectionScore, posture_document
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _config_opt(func: F) -> F:
-    # cli.py imports this module to register its commands, so mypy meets CONFIG_OPT before it
-    # has inferred its type at module level; inside a function it can.
-    return CONFIG_OPT(func)
 
 
 def _percent(value: float) -> str:
@@ -49,26 +49,23 @@ def frameworks_group() -> None:
 
 
 @frameworks_group.command("list")
-@click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Agency config: include the province's own files from [assessment] frameworks_dir.",
+@config_option(
+    "Agency config: include the province's own files from [assessment] frameworks_dir.",
+    required=False,
 )
 @click.option("--json", "as_json", is_flag=True, help="Every framework file's full data.")
 def frameworks_list(config_path: Path | None, as_json: bool) -> None:
     """List each framework with its sections, requirements and the checks that evidence them."""
-    override = _load(config_path).assessment.frameworks_dir if config_path else None
+    override = load(config_path).assessment.frameworks_dir if config_path else None
     try:
         frameworks = load_frameworks(override)
     except ConfigError as exc:
-        fail(t("error.config", _lang(), detail=str(exc)), exitcodes.USAGE)
+        config_fail(exc)
     if as_json:
-        _emit_json([fw.model_dump(mode="json") for fw in frameworks.values()])
+        emit_json([fw.model_dump(mode="json") for fw in frameworks.values()])
         return
     for fw in frameworks.values():
-        _print_framework(fw, _lang())
+        _print_framework(fw, message_lang())
 
 
 def _print_framework(fw: Framework, lang: str) -> None:
@@ -90,7 +87,7 @@ def _print_framework(fw: Framework, lang: str) -> None:
         )
     )
     for section in fw.sections:
-        marks = [t("frameworks.national", lang)] if section.scope is Scope.NATIONAL else []
+        marks = [t("frameworks.national", lang)] if section.scope is SectionScope.NATIONAL else []
         if not section.verified:
             marks.append(t("frameworks.unverified", lang))
         title = section.title_vi if vi else section.title_en
@@ -125,7 +122,7 @@ def assess_latest(config: AgencyConfig, lang: str) -> tuple[Inventory, SweepResu
 
 
 @click.command("score")
-@_config_opt
+@CONFIG_OPT
 @click.option(
     "--fail-on",
     type=click.Choice([s.value for s in Severity]),
@@ -140,11 +137,11 @@ def score(config_path: Path, fail_on: str | None, as_json: bool) -> None:
     Exit codes: 0 ok · 1 failed findings at or above --fail-on · 2 usage or config error
     (including a bad questionnaire, waivers or framework file) · 3 the sweep was incomplete.
     """
-    config = _load(config_path)
-    lang = _lang()
+    config = load(config_path)
+    lang = message_lang()
     _store, sweep, result = assess_latest(config, lang)
     if as_json:
-        _emit_json(
+        emit_json(
             {
                 "sweep_id": sweep.sweep_id,
                 "complete": sweep.complete,
@@ -156,10 +153,7 @@ def score(config_path: Path, fail_on: str | None, as_json: bool) -> None:
         _print_posture(sweep, result, lang)
     if not sweep.complete:
         sys.exit(exitcodes.INCOMPLETE)
-    if fail_on is not None:
-        threshold = Severity(fail_on).rank
-        if any(f.status is Status.FAIL and f.severity.rank >= threshold for f in result.findings):
-            sys.exit(exitcodes.FINDINGS)
+    exit_on_findings(result.findings, fail_on)
 
 
 def _print_posture(sweep: SweepResult, result: Assessment, lang: str) -> None:

@@ -1,7 +1,7 @@
 """Data files an agency or a province supplies (questionnaire, waivers, frameworks).
 
 Each is TOML validated by a pydantic model; whatever is wrong reaches the user as one
-``key: reason (file)`` line through :class:`~secposture.config.sections.ConfigError`, as a
+``key: reason (file)`` line through :class:`~secposture.config.errors.ConfigError`, as a
 bad agency config does, so the CLI turns it into exit code 2 in one place.
 """
 
@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from secposture.config.sections import ConfigError, config_error, read_toml
+from secposture.config.errors import ConfigError
+from secposture.config.loading import config_error, read_toml
 
 Model = TypeVar("Model", bound=BaseModel)
 

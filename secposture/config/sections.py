@@ -1,59 +1,38 @@
-"""Agency configuration: one TOML file per agency, validated on load.
+"""The agency configuration's TOML sections as pydantic models, one class per ``[section]``.
 
-A wrong value must reach the user as one line naming the key and the reason (exit code 2),
-so every validation error is turned into :class:`ConfigError` here and nowhere else.
+Reading the file and turning validation errors into one-line messages is
+:mod:`secposture.config.loading`'s work.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-AGENCY_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-
-
-class ConfigError(Exception):
-    """A configuration problem, already phrased for the user: ``key: reason``."""
-
-    def __init__(self, key: str, reason: str, source: str | None = None) -> None:
-        self.key = key
-        self.reason = reason
-        self.source = source
-        where = f" ({source})" if source else ""
-        super().__init__(f"{key}: {reason}{where}")
-
 
 class Level(StrEnum):
+    """Where the agency stands in the administration, province down to commune."""
+
     PROVINCE = "province"
     DEPARTMENT = "department"
     DISTRICT = "district"
     COMMUNE = "commune"
 
 
-class Profile(StrEnum):
-    QUICK = "quick"
-    STANDARD = "standard"
-    DEEP = "deep"
-
-
-class Lang(StrEnum):
-    VI = "vi"
-    EN = "en"
+AGENCY_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
 
 class _Section(BaseModel):
@@ -61,6 +40,8 @@ class _Section(BaseModel):
 
 
 class AgencySection(_Section):
+    """``[agency]``: who the agency is and where it stands in the hierarchy."""
+
     id: str
     name: Annotated[str, Field(min_length=1)]
     level: Level
@@ -86,7 +67,17 @@ def _network(value: str) -> Network:
         raise ValueError(f"'{value}' is not an IP network or address") from exc
 
 
+class Profile(StrEnum):
+    """How thoroughly a sweep scans: quick, standard or deep."""
+
+    QUICK = "quick"
+    STANDARD = "standard"
+    DEEP = "deep"
+
+
 class ScanSection(_Section):
+    """``[scan]``: what may be scanned, how thoroughly, and how long each part may take."""
+
     scopes: Annotated[list[str], Field(min_length=1)]
     exclude: list[str] = Field(default_factory=list)
     profile: Profile = Profile.STANDARD
@@ -117,13 +108,17 @@ class ScanSection(_Section):
         return self
 
     def networks(self) -> list[Network]:
+        """The scopes as networks."""
         return [_network(s) for s in self.scopes]
 
     def excluded(self) -> list[Network]:
+        """The excluded addresses and networks as networks."""
         return [_network(s) for s in self.exclude]
 
 
 class StoreSection(_Section):
+    """``[store]``: where the inventory lives and how long it remembers."""
+
     path: Path
     stale_after_days: Annotated[int, Field(ge=1)] = 30
     keep_sweeps: Annotated[int, Field(ge=1)] = 20
@@ -169,6 +164,7 @@ class ApprovedAsset(_Section):
 
     @property
     def label(self) -> str:
+        """The name to show: the given name, else the MAC, else the IP."""
         return self.name or self.mac or self.ip or "?"
 
 
@@ -189,7 +185,16 @@ class AssetsSection(_Section):
         return self
 
 
+class Lang(StrEnum):
+    """A language the report is written in."""
+
+    VI = "vi"
+    EN = "en"
+
+
 class ReportSection(_Section):
+    """``[report]``: the folder the report is written to and its language."""
+
     dir: Path
     lang: Lang = Lang.VI
 
@@ -273,6 +278,7 @@ class DeviceSection(_Section):
 
     @property
     def username_is_reference(self) -> bool:
+        """True when the username is itself a ``file:``/``env:`` reference."""
         from secposture.config.secrets import is_reference
 
         return is_reference(self.username)
@@ -363,6 +369,8 @@ class AssessmentSection(_Section):
 
 
 class AgencyConfig(_Section):
+    """One agency's whole configuration file, validated."""
+
     agency: AgencySection
     scan: ScanSection
     store: StoreSection
@@ -383,89 +391,3 @@ class AgencyConfig(_Section):
                 raise ValueError(f"{device.address} is listed twice")
             seen.add(device.address)
         return devices
-
-
-def _key(loc: tuple[int | str, ...]) -> str:
-    key = ""
-    for part in loc:
-        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
-    return key
-
-
-def _resolve_paths(data: dict[str, Any], base: Path) -> None:
-    """Relative paths are taken from the config file's folder, so cron and systemd,
-    which start in '/', find the same store as the person who ran the command."""
-    for section, field in (
-        ("store", "path"),
-        ("report", "dir"),
-        ("assessment", "selfassessment"),
-        ("assessment", "waivers"),
-        ("assessment", "frameworks_dir"),
-        ("bundle", "outbox"),
-        ("bundle", "collector_ca"),
-    ):
-        value = data.get(section, {}).get(field)
-        if isinstance(value, str) and not Path(value).is_absolute():
-            data[section][field] = str(base / value)
-    key = data.get("bundle", {}).get("key")
-    if isinstance(key, str) and key.startswith("file:") and not Path(key[5:]).is_absolute():
-        data["bundle"]["key"] = f"file:{base / key[5:]}"
-    devices = data.get("devices")
-    for device in devices if isinstance(devices, list) else ():
-        for field in ("username", "password", "secret"):
-            ref = device.get(field) if isinstance(device, dict) else None
-            if isinstance(ref, str) and ref.startswith("file:") and not Path(ref[5:]).is_absolute():
-                device[field] = f"file:{base / ref[5:]}"
-
-
-def parse_config(data: dict[str, Any], source: Path | None = None) -> AgencyConfig:
-    """Validate a config mapping; raise :class:`ConfigError` naming the first bad key."""
-    where = str(source) if source else None
-    if source is not None:
-        _resolve_paths(data, source.parent)
-    try:
-        config = AgencyConfig.model_validate(data)
-    except ValidationError as exc:
-        raise config_error(exc, where) from None
-    return config.model_copy(update={"source": source})
-
-
-def config_error(exc: ValidationError, where: str | None) -> ConfigError:
-    """The first validation error as one user-facing ``key: reason`` line."""
-    err = exc.errors()[0]
-    key = _key(tuple(err["loc"]))
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    if err["type"] == "missing":
-        msg = "is required"
-    elif err["type"] == "extra_forbidden":
-        msg = "is not a known setting"
-    elif err["type"] == "enum":
-        allowed = err.get("ctx", {}).get("expected", "")
-        msg = f"must be one of {allowed}"
-    # Model-level errors carry their own key in the message ("scopes: ...").
-    if ":" in msg and not key.endswith(msg.split(":", 1)[0]):
-        head, _, tail = msg.partition(":")
-        if head.isidentifier():
-            key, msg = f"{key}.{head}" if key else head, tail.strip()
-    return ConfigError(key or "config", msg, where)
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """A TOML file as a mapping, or :class:`ConfigError` saying why it cannot be read."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("config", "file not found", str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError("config", f"cannot be read: {exc}", str(path)) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("config", f"is not valid TOML: {exc}", str(path)) from None
-    return data
-
-
-def load_config(path: Path | str) -> AgencyConfig:
-    """Read and validate an agency TOML file."""
-    path = Path(path)
-    return parse_config(read_toml(path), path.resolve())

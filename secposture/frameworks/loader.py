@@ -16,7 +16,7 @@ from pathlib import Path
 
 from secposture.checks.catalogue import CheckMeta, load_catalogue
 from secposture.config.datafile import load_model, validate_model
-from secposture.config.sections import ConfigError
+from secposture.config.errors import ConfigError
 from secposture.frameworks.model import Framework
 
 # The order frameworks are shown in; any other shipped file follows, by id.

@@ -27,6 +27,8 @@ Weight = Annotated[float, Field(gt=0)]
 
 
 class AppliesBy(StrEnum):
+    """What decides where a requirement applies: the agency's level or its system's level."""
+
     AGENCY_LEVEL = "agency_level"  # province | department | district | commune
     SYSTEM_LEVEL = "system_level"  # security level 1-5 of the agency's information system
 
@@ -49,7 +51,9 @@ class Method(StrEnum):
     CONCLUSION = "conclusion"
 
 
-class Scope(StrEnum):
+class SectionScope(StrEnum):
+    """Where a section is measured: at the agency, or only nationally (shown, not scored)."""
+
     AGENCY = "agency"
     NATIONAL = "national"  # measured for the country, never at an agency: shown, not scored
 
@@ -67,13 +71,17 @@ class Sourced(Record):
         return self
 
 
-class Change(Record):
+class ChangelogEntry(Record):
+    """One ``[[changelog]]`` entry of a framework file: version, date and what changed."""
+
     version: Text
     date: date
     changes: Text
 
 
 class Info(Record):
+    """``[framework]``: the framework's id, version, titles, labels and scoring method."""
+
     id: Slug
     version: Text
     title_vi: Text
@@ -97,6 +105,8 @@ class Info(Record):
 
 
 class Tier(Sourced):
+    """A named tier (e.g. a GCI tier) reached at a minimum overall score."""
+
     rank: Annotated[int, Field(ge=1)]
     id: Slug
     name_vi: Text
@@ -105,15 +115,19 @@ class Tier(Sourced):
 
 
 class Section(Sourced):
+    """A group of requirements (a GCI pillar, a QCVN group), scored as one."""
+
     id: Slug
     title_vi: Text
     title_en: Text
     ref: str = ""  # the clause or control number as the source prints it
-    scope: Scope = Scope.AGENCY
+    scope: SectionScope = SectionScope.AGENCY
     max_points: Weight | None = None  # points method: this section's share of max_score
 
 
 class Requirement(Sourced):
+    """One requirement of a framework and the checks that evidence it."""
+
     id: Slug
     section: Slug
     ref: str = ""  # the clause, indicator or safeguard number as the source prints it
@@ -162,19 +176,22 @@ class Framework(Record):
     )
 
     info: Info = Field(alias="framework")
-    changelog: Annotated[tuple[Change, ...], Field(min_length=1)]
+    changelog: Annotated[tuple[ChangelogEntry, ...], Field(min_length=1)]
     tiers: tuple[Tier, ...] = Field(default=(), alias="tier")
     sections: Annotated[tuple[Section, ...], Field(min_length=1, alias="section")]
     requirements: Annotated[tuple[Requirement, ...], Field(min_length=1, alias="requirement")]
 
     @property
     def id(self) -> str:
+        """The framework's id (from ``[framework]``)."""
         return self.info.id
 
     def selector_values(self) -> tuple[str, ...]:
+        """The values its requirements' weights or levels may name (agency or system levels)."""
         return SELECTOR_VALUES[self.info.applies_by]
 
     def requirements_of(self, section_id: str) -> tuple[Requirement, ...]:
+        """The requirements of one section, in file order."""
         return tuple(r for r in self.requirements if r.section == section_id)
 
     @model_validator(mode="after")

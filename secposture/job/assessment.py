@@ -38,6 +38,8 @@ class AssessmentInputs:
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
+    """A sweep judged: its findings, the headline score and the posture per framework."""
+
     findings: list[Finding]  # network, device, inventory and self-assessment; waivers applied
     score: Score  # the flat headline score over all findings
     posture: Posture  # per framework, section and requirement
@@ -46,7 +48,7 @@ class Assessment:
 def load_inputs(config: AgencyConfig) -> AssessmentInputs:
     """Read the frameworks, questionnaire and waivers the config names.
 
-    Raises :class:`~secposture.config.sections.ConfigError` naming the file and key. The sweep
+    Raises :class:`~secposture.config.errors.ConfigError` naming the file and key. The sweep
     job calls this before sweeping, so a typo in a waiver never costs a sweep.
     """
     section = config.assessment

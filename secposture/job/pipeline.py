@@ -22,6 +22,8 @@ __all__ = ["Assessment", "JobResult", "assess", "run_job"]
 
 @dataclass(frozen=True, slots=True)
 class JobResult:
+    """What one sweep job produced: the sweep, its findings, score, changes and report files."""
+
     sweep: SweepResult
     findings: list[Finding]
     score: Score

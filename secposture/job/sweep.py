@@ -29,6 +29,7 @@ def _quiet(_event: str, _data: dict[str, object]) -> None:
 
 
 def new_sweep_id(agency_id: str) -> str:
+    """A fresh sweep id: the agency, the UTC time and a short random tail."""
     return f"{agency_id}-{utcnow():%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
 
 

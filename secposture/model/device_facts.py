@@ -99,4 +99,5 @@ class DeviceFacts(Record):
     aaa: Flag = Flag(value=None)
 
     def secrets_of(self, *kinds: str) -> list[StoredSecret]:
+        """The stored secrets of the given kinds."""
         return [s for s in self.secrets if s.kind in kinds]

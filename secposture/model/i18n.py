@@ -14,7 +14,7 @@ LANGS = ("vi", "en")
 
 
 class CatalogueKeyError(KeyError):
-    pass
+    """A message key that the message catalogue does not have."""
 
 
 @cache

@@ -12,12 +12,16 @@ from enum import StrEnum
 
 
 class Dialect(StrEnum):
+    """The command-line dialect a device speaks (Cisco IOS-like or Huawei VRP-like)."""
+
     IOS = "ios"
     VRP = "vrp"
 
 
 @dataclass(frozen=True, slots=True)
 class Platform:
+    """A supported device platform: vendor, dialect and the commands that read it."""
+
     name: str  # netmiko device_type
     vendor: str
     dialect: Dialect

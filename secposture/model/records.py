@@ -26,6 +26,8 @@ class Record(BaseModel):
 
 
 class Severity(StrEnum):
+    """How much a failed check matters, from info to critical."""
+
     INFO = "info"
     LOW = "low"
     MEDIUM = "medium"
@@ -34,6 +36,7 @@ class Severity(StrEnum):
 
     @property
     def rank(self) -> int:
+        """The position from info (0) to critical (4), for comparing severities."""
         return list(Severity).index(self)
 
 
@@ -49,6 +52,8 @@ class Status(StrEnum):
 
 
 class AttemptStatus(StrEnum):
+    """How one attempt at a scan stage ended."""
+
     COMPLETED = "completed"
     ERROR = "error"
     SKIPPED = "skipped"
@@ -84,6 +89,7 @@ class Attempt(Record):
 
     @property
     def ok(self) -> bool:
+        """True when the attempt completed."""
         return self.status is AttemptStatus.COMPLETED
 
 
@@ -102,6 +108,7 @@ class Service(Record):
 
     @property
     def key(self) -> str:
+        """``port/proto``, e.g. ``443/tcp``."""
         return f"{self.port}/{self.proto}"
 
 
@@ -138,13 +145,17 @@ class Host(Record):
     device_type_reason: str = ""  # the evidence the guess rests on
 
     def service(self, port: int, proto: str = "tcp") -> Service | None:
+        """The service on ``port``/``proto``, or None."""
         return next((s for s in self.services if s.port == port and s.proto == proto), None)
 
     def open_services(self) -> tuple[Service, ...]:
+        """The services whose state is open (not open|filtered)."""
         return tuple(s for s in self.services if s.state == "open")
 
 
 class Target(Record):
+    """What a finding is about: a host, or one port of it."""
+
     ip: str
     port: int | None = None
     proto: str | None = None
@@ -163,6 +174,8 @@ class Finding(Record):
 
 
 class SweepCounts(Record):
+    """A sweep's counts of hosts, services and failed attempts."""
+
     hosts_found: int = 0
     hosts_scanned: int = 0
     services_open: int = 0
@@ -185,6 +198,7 @@ class SweepResult(Record):
     complete: bool = True  # False when any stage failed or the sweep was cut short
 
     def host(self, ip: str) -> Host | None:
+        """The host with this IP, or None."""
         return next((h for h in self.hosts if h.ip == ip), None)
 
     @cached_property
@@ -196,11 +210,13 @@ class SweepResult(Record):
         return index
 
     def observations_for(self, ip: str, kind: str | None = None) -> list[Observation]:
+        """The observations about ``ip``, only of ``kind`` when given."""
         found = self._observations_by_ip.get(ip, [])
         return [o for o in found if kind is None or o.kind == kind]
 
     @property
     def counts(self) -> SweepCounts:
+        """The sweep's counts, computed from its hosts and attempts."""
         return SweepCounts(
             hosts_found=len(self.hosts),
             hosts_scanned=sum(1 for h in self.hosts if h.ports_scanned),
@@ -210,6 +226,8 @@ class SweepResult(Record):
 
 
 class ChangeKind(StrEnum):
+    """What changed on the LAN between two sweeps."""
+
     NEW_DEVICE = "new_device"
     MISSING_DEVICE = "missing_device"
     PORT_OPENED = "port_opened"

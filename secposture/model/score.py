@@ -10,6 +10,8 @@ from secposture.model.records import Record
 
 
 class Score(Record):
+    """The headline score over all findings, with its coverage and counts."""
+
     overall: float | None  # 0-100, None when nothing could be assessed
     coverage: float  # assessed / applicable, 0-1
     assessed: int

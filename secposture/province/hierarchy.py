@@ -33,16 +33,9 @@ from typing import Annotated, Any
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from secposture.bundle.keys import parse_public_key
-from secposture.config.sections import (
-    AGENCY_ID,
-    DEFAULT_BUNDLE_MAX_BYTES,
-    ConfigError,
-    Lang,
-    Level,
-    _Section,
-    config_error,
-    read_toml,
-)
+from secposture.config.errors import ConfigError
+from secposture.config.loading import config_error, read_toml
+from secposture.config.sections import AGENCY_ID, DEFAULT_BUNDLE_MAX_BYTES, Lang, Level, _Section
 
 # A unit that has not reported for this many days is "overdue" (a weekly sweep plus a day).
 DEFAULT_OVERDUE_DAYS = 8

@@ -30,7 +30,7 @@ from typing import TypeVar
 
 from secposture.assess.selfassessment import AnswerState
 from secposture.assess.waivers import WaiverState
-from secposture.frameworks.model import AppliesBy, Framework, Method, Requirement, Scope, Section
+from secposture.frameworks import AppliesBy, Framework, Method, Requirement, Section, SectionScope
 from secposture.model.records import Finding
 from secposture.scoring.score import (
     Conclusion,
@@ -108,7 +108,7 @@ def _score_requirement(
     findings = [f for check in req.checks for f in by_check.get(check, ())]
     t = tally(findings)
     unscored: Unscored | None = None
-    if section.scope is Scope.NATIONAL:
+    if section.scope is SectionScope.NATIONAL:
         unscored = Unscored.NATIONAL
     elif weight is None:
         unscored = Unscored.NOT_AT_LEVEL
@@ -168,7 +168,7 @@ def _score_section(
         # A group's share is its conclusion: met (1) or not (0); otherwise it is not assessed.
         ratio = {Conclusion.MEETS: 1.0, Conclusion.DOES_NOT_MEET: 0.0}.get(conclusion)
     unscored: Unscored | None = None
-    if section.scope is Scope.NATIONAL:
+    if section.scope is SectionScope.NATIONAL:
         unscored = Unscored.NATIONAL
     elif not applicable:
         reasons = {r.unscored for r in reqs}

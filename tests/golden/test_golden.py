@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from secposture.config.sections import load_config
+from secposture.config.loading import load_config
 from secposture.job.assessment import assess, load_inputs
 from secposture.model.records import SweepResult
 from secposture.report.outputs.html import render_html

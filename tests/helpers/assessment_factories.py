@@ -8,7 +8,8 @@ from typing import Any
 
 from factories import host, svc, sweep
 
-from secposture.config.sections import AgencyConfig, parse_config
+from secposture.config.loading import parse_config
+from secposture.config.sections import AgencyConfig
 from secposture.model.records import Finding, Severity, Status, SweepResult, Target
 
 TODAY = date(2026, 11, 28)

@@ -21,7 +21,8 @@ from factories import T0, host, obs, svc, sweep
 from inventory.store import Inventory
 from secposture.bundle.keys import create_key, public_key_text
 from secposture.checks import run_checks
-from secposture.config.sections import AgencyConfig, parse_config
+from secposture.config.loading import parse_config
+from secposture.config.sections import AgencyConfig
 from secposture.scoring.score import score_findings
 
 AGENCY = "tn-xa-mau"

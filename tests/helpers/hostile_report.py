@@ -14,7 +14,8 @@ from pathlib import Path
 from factories import timed_out
 from report_samples import StoredAgency, lan_sweep
 
-from secposture.config.sections import AgencyConfig, parse_config
+from secposture.config.loading import parse_config
+from secposture.config.sections import AgencyConfig
 from secposture.model.records import (
     Attempt,
     AttemptStatus,

@@ -21,7 +21,8 @@ from factories import host, timed_out
 from inventory.facts import inventory_facts
 from inventory.store import Inventory
 from secposture.checks.engine import run_inventory_checks
-from secposture.config.sections import AgencyConfig, load_config
+from secposture.config.loading import load_config
+from secposture.config.sections import AgencyConfig
 from secposture.job.assessment import Assessment, assess
 from secposture.model.records import (
     Attempt,

@@ -56,7 +56,7 @@ FAR_NAME = "may-in-tang2.ubnd.lab"
 SWEEP_SCRIPT = textwrap.dedent(
     """
     import json, sys
-    from secposture.config.sections import load_config
+    from secposture.config.loading import load_config
     from secposture.job.sweep import run_sweep
     def progress(event, data):
         print(json.dumps({"event": event, **data}), file=sys.stderr, flush=True)

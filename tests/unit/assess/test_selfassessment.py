@@ -17,7 +17,7 @@ from secposture.assess.selfassessment import (
 )
 from secposture.checks import load_catalogue
 from secposture.checks.catalogue import Evaluates
-from secposture.config.sections import ConfigError
+from secposture.config.errors import ConfigError
 from secposture.model.records import Status
 
 QUESTIONS = sorted(

@@ -9,7 +9,7 @@ import pytest
 from assessment_factories import AGENCY, TODAY, waiver_text, write
 
 from secposture.assess.waivers import Waiver, WaiverFile, apply_waivers, load_waivers
-from secposture.config.sections import ConfigError
+from secposture.config.errors import ConfigError
 from secposture.model.records import Finding, Severity, Status, Target
 from secposture.scoring.score import score_findings
 

@@ -19,7 +19,8 @@ from secposture.bundle.envelope import BundleError, RejectReason, canonical_json
 from secposture.bundle.keys import KeyProblem, load_private_key, public_key_text
 from secposture.bundle.outbox import next_delay, outbox_dir, queue_sweeps
 from secposture.cli import main
-from secposture.config.sections import ConfigError, parse_config
+from secposture.config.errors import ConfigError
+from secposture.config.loading import parse_config
 
 LIMIT = 16 * 1024 * 1024
 
@@ -234,7 +235,7 @@ def test_bundle_section_takes_a_reference_never_the_key_and_is_optional(tmp_path
         '[bundle]\nkey="file:keys/a.key"\n',
         encoding="utf-8",
     )
-    from secposture.config.sections import load_config
+    from secposture.config.loading import load_config
 
     assert load_config(cfg).bundle.key == f"file:{tmp_path / 'keys' / 'a.key'}"  # type: ignore[union-attr]
 

@@ -12,8 +12,9 @@ from assessment_factories import TODAY, agency_config, two_host_sweep, write
 
 from secposture.checks import load_catalogue
 from secposture.checks.catalogue import Evaluates
-from secposture.config.sections import ConfigError, Level
-from secposture.frameworks import SHIPPED, Method, Scope, load_frameworks, shipped_frameworks
+from secposture.config.errors import ConfigError
+from secposture.config.sections import Level
+from secposture.frameworks import SHIPPED, Method, SectionScope, load_frameworks, shipped_frameworks
 from secposture.frameworks.model import SELECTOR_VALUES
 from secposture.job.assessment import assess, load_inputs
 
@@ -190,7 +191,7 @@ def test_gci_weights_sum_as_documented() -> None:
         "cooperation",
     ]
     assert all(s.max_points == 20 for s in gci.sections)
-    assert gci.sections[0].scope is Scope.NATIONAL
+    assert gci.sections[0].scope is SectionScope.NATIONAL
     # at every level, each pillar's indicator points add up to its 20
     for level in Level:
         for section in gci.sections:

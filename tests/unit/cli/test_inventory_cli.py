@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from factories import T0, host, svc, sweep
+from factories import T0, agency_toml, host, svc, sweep
 
 from inventory.store import Inventory
 from secposture.cli import main
@@ -18,23 +18,15 @@ from secposture.model import exitcodes
 from secposture.scoring.score import score_findings
 
 MAC = "02:00:00:00:00:0a"
-CONFIG = """
-[agency]
-id = "tn-xa-mau"
-name = "UBND xã Mẫu"
-level = "commune"
-[scan]
-scopes = ["10.77.0.0/24"]
-[store]
-path = "store.json"
-[report]
-dir = "out"
-[assets]
+CONFIG = (
+    agency_toml()
+    + """[assets]
 [[assets.approved]]
 mac = "02:00:00:00:00:0a"
 owner = "Văn phòng"
 purpose = "máy chủ một cửa"
 """
+)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from factories import sweep
 from inventory.store import Inventory
 from secposture.checks import load_catalogue
 from secposture.cli import main
-from secposture.config.sections import load_config
+from secposture.config.loading import load_config
 from secposture.frameworks import SHIPPED, shipped_frameworks
 from secposture.job.assessment import assess
 from secposture.model import exitcodes

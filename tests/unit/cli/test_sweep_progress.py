@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from factories import agency_toml
+
 from secposture.cli.progress import SweepProgressText, duration
 from secposture.job.sweep import eta_s
 from secposture.model import exitcodes
@@ -38,9 +40,7 @@ def test_nmap_missing_is_one_line_and_exit_4(tmp_path: Path) -> None:
     # Given a machine where nmap is not on PATH (the real CLI, in a child process)
     config = tmp_path / "agency.toml"
     config.write_text(
-        '[agency]\nid = "tn-xa-mau"\nname = "UBND xã Mẫu"\nlevel = "commune"\n'
-        '[scan]\nscopes = ["10.77.0.0/24"]\n'
-        f'[store]\npath = "{tmp_path / "inv.json"}"\n[report]\ndir = "{tmp_path / "r"}"\n',
+        agency_toml(store=str(tmp_path / "inv.json"), report=str(tmp_path / "r")),
         encoding="utf-8",
     )
     bin_dir = Path(sys.executable).parent

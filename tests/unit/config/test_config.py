@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from secposture.config.sections import ConfigError, Level, load_config, parse_config
+from secposture.config.errors import ConfigError
+from secposture.config.loading import load_config, parse_config
+from secposture.config.sections import Level
 
 GOOD = """
 [agency]

@@ -12,8 +12,9 @@ from click.testing import CliRunner
 
 from scanners.devices.collect import plan_devices
 from secposture.cli import main
+from secposture.config.errors import ConfigError
+from secposture.config.loading import load_config, parse_config
 from secposture.config.secrets import Secret, SecretError, check_reference, resolve
-from secposture.config.sections import ConfigError, load_config, parse_config
 from secposture.model import exitcodes
 
 LITERAL = "Pa55-literal-in-config"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import pytest
 from factories import T0, host, obs, svc, sweep
 from tinydb import TinyDB
 
+from inventory import storage
 from inventory.storage import AtomicJSONStorage, StoreError, locked, pack
 from inventory.store import Inventory
 from secposture.model.records import Attempt, AttemptStatus, ChangeKind, Reason, SweepResult
@@ -229,28 +228,40 @@ def test_begun_sweep_is_replaced_by_its_commit(store: Inventory) -> None:
     assert [(s["sweep_id"], s["status"]) for s in store.sweeps()] == [("w0", "committed")]
 
 
-def test_second_writer_waits_for_the_lock_then_fails_clearly(tmp_path: Path) -> None:
+class _Clock:
+    """Stands in for ``time`` in inventory.storage: a sleep moves it on at once."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_second_writer_waits_for_the_lock_then_fails_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The wait is counted on a stand-in clock, not timed (issue #12: no wall clock in unit
+    # tests). flock locks belong to an open file, so a second open in this process is refused
+    # as another process's would be.
     path = tmp_path / "store.json"
-    held = threading.Event()
-    release = threading.Event()
-
-    def holder() -> None:
-        with locked(path):
-            held.set()
-            release.wait(5)
-
-    thread = threading.Thread(target=holder)
-    thread.start()
-    held.wait(5)
-    start = time.monotonic()
+    clock = _Clock()
+    monkeypatch.setattr(storage, "time", clock)
     busy = rf"busy: another secposture process \(pid {os.getpid()}\)"
-    with pytest.raises(StoreError, match=busy), locked(path, timeout_s=0.3):
+    with locked(path):
+        with pytest.raises(StoreError, match=busy), locked(path, timeout_s=0.3):
+            pass
+        # It kept trying, backing off, for the whole timeout before it gave up
+        assert len(clock.sleeps) > 1 and sum(clock.sleeps) >= 0.3
+    tries = len(clock.sleeps)
+    with locked(path, timeout_s=0.3):  # released: taken again at the first try
         pass
-    assert time.monotonic() - start >= 0.3
-    release.set()
-    thread.join()
-    with locked(path, timeout_s=0.3):  # free again
-        pass
+    assert len(clock.sleeps) == tries
 
 
 def test_banner_with_a_lone_surrogate_is_stored_not_lost(store: Inventory) -> None:

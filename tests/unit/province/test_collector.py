@@ -40,7 +40,7 @@ from secposture.bundle.outbox import (
     queue_sweeps,
 )
 from secposture.cli import main
-from secposture.config.sections import ConfigError
+from secposture.config.errors import ConfigError
 from secposture.province.hierarchy import Hierarchy, load_collector_config
 from secposture.province.store import CollectorStore
 

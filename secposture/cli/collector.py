@@ -1,0 +1,194 @@
+"""``secposture collector …`` and ``secposture aggregate``: the provincial side of bundles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from secposture.cli.common import (
+    cli_context,
+    config_fail,
+    config_option,
+    emit_json,
+    fail,
+    message_lang,
+)
+from secposture.config.errors import ConfigError
+from secposture.model import exitcodes
+from secposture.model.i18n import t
+
+if TYPE_CHECKING:
+    from secposture.province.hierarchy import CollectorConfig
+
+COLLECTOR_OPT = config_option(
+    "Collector configuration file (TOML): store, listen address, the province's units "
+    "and their public keys."
+)
+
+
+def load_collector(path: Path) -> CollectorConfig:
+    """The collector config at ``path``; a bad one ends the command with exit 2."""
+    from secposture.province.hierarchy import load_collector_config
+
+    try:
+        return load_collector_config(path)
+    except ConfigError as exc:
+        config_fail(exc)
+
+
+@click.group("collector")
+def collector_group() -> None:
+    """The provincial collector: receives, verifies and stores the units' bundles."""
+
+
+@collector_group.command("serve")
+@COLLECTOR_OPT
+@click.option("--host", help="Listen address (default: collector.host).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: collector.port).")
+def collector_serve(config_path: Path, host: str | None, port: int | None) -> None:
+    """Serve the upload API (POST /api/v1/bundles) until interrupted.
+
+    Over TLS when collector.tls_cert and tls_key are set. Only bundles signed by a key
+    registered for the unit they name are stored; every refusal is logged with its reason
+    in collector.log in the store folder.
+    """
+    from secposture.province.service import serve
+
+    config = load_collector(config_path)
+    section = config.collector
+    scheme = "https" if section.tls_cert else "http"
+    url = f"{scheme}://{host or section.host}:{port or section.port}"
+    click.echo(t("collector.serving", message_lang(), url=url), err=True)
+    serve(config, host=host, port=port)
+
+
+@collector_group.command("ingest")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@COLLECTOR_OPT
+@click.option("--json", "as_json", is_flag=True)
+def collector_ingest(folder: Path, config_path: Path, as_json: bool) -> None:
+    """Ingest every *.bundle file in FOLDER (bundles carried by hand, or copied from mail).
+
+    Same checks as the upload API. Exit 0 when all were accepted, 3 when any was rejected
+    (the reasons are printed and logged; the files are left where they are).
+    """
+    from secposture.bundle.envelope import RejectReason
+    from secposture.province.hierarchy import Hierarchy
+    from secposture.province.service import configure_logging
+    from secposture.province.store import CollectorStore, IngestOutcome
+
+    config = load_collector(config_path)
+    section = config.collector
+    configure_logging(section.store)
+    store = CollectorStore(section.store, Hierarchy(config), max_bytes=section.max_bundle_bytes)
+    lang = message_lang()
+    results = []
+    for path in sorted(folder.glob("*.bundle")):
+        size = path.stat().st_size
+        if size > section.max_bundle_bytes:  # refused from its size, never read
+            outcome = IngestOutcome(
+                False,
+                RejectReason.TOO_LARGE,
+                f"{size} bytes; the limit is {section.max_bundle_bytes}",
+            )
+        else:
+            outcome = store.ingest(path.read_bytes(), source=str(path))
+        results.append({"file": str(path), **outcome.as_dict()})
+        if as_json:
+            continue
+        if outcome.accepted:
+            agency, sweep = outcome.agency_id, outcome.sweep_id
+            line = t("collector.ingested", lang, file=path.name, agency=agency, sweep=sweep)
+        else:
+            reason = outcome.reason.value if outcome.reason else "?"
+            line = t(
+                "collector.refused", lang, file=path.name, reason=reason, detail=outcome.detail
+            )
+        click.echo(line)
+    # A bundle already stored is no failure: ingesting the same folder twice is harmless.
+    rejected = sum(
+        1
+        for r in results
+        if r["status"] != "accepted" and r["reason"] != RejectReason.DUPLICATE.value
+    )
+    if as_json:
+        emit_json(results)
+    else:
+        accepted = sum(1 for r in results if r["status"] == "accepted")
+        click.echo(
+            t("collector.ingest_done", lang, accepted=accepted, rejected=len(results) - accepted),
+            err=True,
+        )
+    if rejected:
+        raise SystemExit(exitcodes.INCOMPLETE)
+
+
+@collector_group.command("check")
+@COLLECTOR_OPT
+def collector_check(config_path: Path) -> None:
+    """Validate the collector config (hierarchy, keys); one line naming the first error."""
+    config = load_collector(config_path)
+    keys = sum(len(u.keys) for u in config.unit)
+    click.echo(
+        t(
+            "collector.config_ok",
+            message_lang(),
+            province=config.province.id,
+            units=len(config.unit),
+            keys=keys,
+        )
+    )
+
+
+@click.command("aggregate")
+@COLLECTOR_OPT
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for index.html (province), districts/ and agencies/.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
+@click.option("--json", "as_json", is_flag=True)
+def aggregate(config_path: Path, out: Path, quiet: bool, as_json: bool) -> None:
+    """Write the province overview, one page per district and each unit's latest report.
+
+    Built from the bundles in the collector's store (the index is rebuilt from the bundle
+    files if it was lost). The province page shows the score distribution, ranking, tier
+    counts, heat map by unit, common findings with the units affected, the weekly trend and
+    the units overdue (collector.overdue_after_days). Language: --lang, else collector.lang.
+    """
+    from secposture.bundle.envelope import BundleError
+    from secposture.province.pages import write_aggregate
+
+    config = load_collector(config_path)
+    lang = cli_context().explicit or config.collector.lang.value
+
+    def progress(done: int, total: int) -> None:
+        if not (quiet or as_json) and (done == total or done % 25 == 0):
+            click.echo(t("aggregate.progress", message_lang(), done=done, total=total), err=True)
+
+    try:
+        paths = write_aggregate(config, out, lang=lang, progress=progress)
+    except BundleError as exc:  # a stored file altered after it was accepted
+        fail(t("bundle.error", message_lang(), detail=str(exc)), exitcodes.USAGE)
+    if as_json:
+        emit_json(
+            {
+                "province": str(paths.province),
+                "districts": [str(p) for p in paths.districts],
+                "agencies": [str(p) for p in paths.agencies],
+            }
+        )
+        return
+    click.echo(
+        t(
+            "aggregate.done",
+            message_lang(),
+            path=paths.province,
+            districts=len(paths.districts),
+            agencies=len(paths.agencies),
+        )
+    )
