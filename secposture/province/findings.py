@@ -10,8 +10,8 @@ from secposture.config.sections import Level
 from secposture.model.records import Severity
 from secposture.province.hierarchy import Unit
 from secposture.province.ranking import UnitLine
-from secposture.province.render import Translate, number
-from secposture.province.rows import PageScope
+from secposture.province.rows import PageScope, Translate
+from secposture.report.view.text import number
 from secposture.scoring.tiers import share_percent, share_step
 
 HEAT_COLUMNS = 8

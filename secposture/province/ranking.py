@@ -7,8 +7,8 @@ from datetime import datetime
 
 from secposture.model.records import Severity
 from secposture.province.hierarchy import Unit
-from secposture.province.render import Translate, format_time, number
-from secposture.province.rows import PageScope, score_of
+from secposture.province.rows import PageScope, Translate, score_of
+from secposture.report.view.text import format_time, number
 from secposture.scoring.tiers import tier_of
 
 SERIOUS = frozenset({Severity.HIGH.value, Severity.CRITICAL.value})

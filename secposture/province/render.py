@@ -7,7 +7,6 @@ place.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,12 +15,10 @@ from secposture.bundle.model import BundlePayload
 from secposture.config.sections import AgencyConfig
 from secposture.model.records import SweepResult
 from secposture.report.outputs.html import environment, render_html, translator
-from secposture.report.view.text import VIETNAM_TIME, format_time, number
 
 if TYPE_CHECKING:
     from secposture.province.views import AggregateView
 
-Translate = Callable[..., str]  # a translator: key and parameters in, text out
 # The sweep's own fields, which the agency report reads under the same names.
 SWEEP_FIELDS = ("sweep_id", "profile", "scopes", "exclude", "started", "finished", "complete")
 
@@ -64,12 +61,4 @@ def agency_report(payload: BundlePayload, lang: str, generated: datetime) -> str
     )
 
 
-__all__ = [
-    "VIETNAM_TIME",
-    "Translate",
-    "agency_report",
-    "format_time",
-    "number",
-    "render_page",
-    "translator",
-]
+__all__ = ["agency_report", "render_page", "translator"]

@@ -6,11 +6,13 @@ latest row of each unit is its current posture, all rows together make the weekl
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from secposture.province.hierarchy import Unit
+
+Translate = Callable[..., str]  # a translator: key and parameters in, text out
 
 Row = dict[str, Any]
 

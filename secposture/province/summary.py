@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from secposture.province.render import Translate
-from secposture.province.rows import PageScope, score_of
+from secposture.province.rows import PageScope, Translate, score_of
 from secposture.scoring.tiers import UNSCORED, decile_counts, decile_range, tier_bands, tier_counts
 
 # Chart box of the distribution in SVG user units; the page scales it to its width.

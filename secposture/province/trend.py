@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from secposture.province.render import VIETNAM_TIME, Translate, format_time, number
-from secposture.province.rows import PageScope, score_of
+from secposture.province.rows import PageScope, Translate, score_of
 from secposture.report.view.charts import TrendChart, TrendInput, trend_chart
+from secposture.report.view.text import VIETNAM_TIME, format_time, number
 from secposture.scoring.tiers import mean_score
 
 TREND_WEEKS = 12

@@ -22,11 +22,10 @@ from secposture.province.findings import (
     pillar_heat,
 )
 from secposture.province.ranking import UnitLine, ranking
-from secposture.province.render import Translate, format_time, number
-from secposture.province.rows import PageScope
+from secposture.province.rows import PageScope, Translate
 from secposture.province.summary import Bar, TierCount, distribution, tiers
 from secposture.province.trend import OverdueLine, Trend, overdue, trend
-from secposture.report.view.text import Fact
+from secposture.report.view.text import Fact, format_time, number
 from secposture.scoring.tiers import median_score
 
 
