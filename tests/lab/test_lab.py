@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -27,16 +28,16 @@ from secposture.lab import (
     demo_config_text,
     down,
     inside_netns,
+    load,
     require_inside,
     scanner_exec,
     services,
     status,
     up,
 )
-from secposture.lab import lab as lab_module
 from secposture.lab.fakenos_device import running_config
-from secposture.lab.lab import pid_alive
 from secposture.lab.netns import STATE_ROOT, LabRef, netns_names
+from secposture.lab.processes import pid_alive
 from secposture.lab.topology import FTP_ANONYMOUS, HTTP_ADMIN
 
 pytestmark = pytest.mark.lab
@@ -520,7 +521,7 @@ def test_up_that_fails_halfway_leaves_nothing(
     monkeypatch: pytest.MonkeyPatch, lab_available: None
 ) -> None:
     # Given a service that will never answer where the probe looks for it
-    broken = services.ServiceSpec(HTTP_ADMIN, 8081, "tcp")
+    broken = dataclasses.replace(services.SERVICES[HTTP_ADMIN], port=8081)
     monkeypatch.setitem(services.SERVICES, HTTP_ADMIN, broken)
     topology = Topology(
         name="broken",
@@ -556,11 +557,11 @@ def test_add_host_puts_a_new_host_on_the_segment(lab_available: None) -> None:
             new.ip,
         )
         assert result.stdout.strip() == "200"
-        assert lab_module.load(state.lab_id) == grown
+        assert load(state.lab_id) == grown
         # And a clashing address is refused without touching the lab
         with pytest.raises(LabError, match="already has"):
             add_host(grown, LabHost("dup", "server", "10.77.0.60"))
-        assert lab_module.load(state.lab_id) == grown
+        assert load(state.lab_id) == grown
     finally:
         down(state.lab_id)
     assert_gone(grown)
