@@ -14,6 +14,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# The lab's test-only helpers (tests/lab/support: extra services, address blocks, running
+# code in the scanner namespace) are shared with the benchmarks, not shipped in the package.
+sys.path.insert(0, str(ROOT / "tests" / "lab"))
+
+from support.commands import in_scanner  # noqa: E402
 
 from secposture.lab import LabState, scanner_exec  # noqa: E402
 
@@ -86,15 +91,7 @@ def write_config(
 
 def run_sweep_recorded(state: LabState, config: Path) -> dict[str, Any]:
     """The sweep's wall time (run_sweep alone), its nmap runs and its result."""
-    proc = scanner_exec(
-        state,
-        [sys.executable, "-c", SWEEP_CHILD, str(config)],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-        cwd=str(ROOT),
-    )
+    proc = in_scanner(state, SWEEP_CHILD, str(config), timeout=1800, cwd=str(ROOT))
     if proc.returncode != 0:
         raise RuntimeError(f"sweep failed: {proc.stderr[-2000:]}")
     out: dict[str, Any] = json.loads(proc.stdout)

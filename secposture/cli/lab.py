@@ -25,7 +25,7 @@ def _lab_error(exc: Exception) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def lab_up(as_json: bool) -> None:
     """Build the lab: a bridge, a scanner namespace and host namespaces with real services."""
-    from secposture.lab import lab
+    from secposture import lab
 
     try:
         state = lab.up()
@@ -49,7 +49,7 @@ def lab_up(as_json: bool) -> None:
 )
 def lab_down(lab_id: str | None, orphans_only: bool) -> None:
     """Remove lab LAB_ID, or every lab (also ones left by a crash) with all their processes."""
-    from secposture.lab import lab
+    from secposture import lab
 
     try:
         # down(id) removes that lab plus orphans of crashed runs; down_all() every lab.
@@ -65,7 +65,7 @@ def lab_down(lab_id: str | None, orphans_only: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def lab_status(as_json: bool) -> None:
     """List labs that are up."""
-    from secposture.lab import lab
+    from secposture import lab
 
     states = lab.status()
     if as_json:
@@ -96,7 +96,7 @@ def lab_status(as_json: bool) -> None:
 @click.option("--keep-lab", is_flag=True, help="Leave the lab up after the sweep.")
 def demo(out: Path, var_dir: Path, keep_lab: bool) -> None:
     """Lab up → sweep it (from inside the lab's scanner namespace) → report → lab down."""
-    from secposture.lab import lab
+    from secposture import lab
     from secposture.lab.netns import scanner_exec
 
     try:

@@ -21,7 +21,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from secposture.lab.device_configs import (
     hardened_ios_config,
@@ -193,75 +193,13 @@ def show_ip_interface_brief(*, address: str) -> str:
     )
 
 
-def platform_plugin(
-    *,
-    hostname: str,
-    username: str,
-    user_password: str,
-    enable_password: str,
-    address: str,
-    prefix_len: int,
-    gateway: str | None,
-) -> dict[str, Any]:
-    """The complete ``cisco_ios`` fakenos platform (as a dict ready for YAML)."""
-    config = running_config(
-        hostname=hostname,
-        username=username,
-        user_password=user_password,
-        enable_password=enable_password,
-        address=address,
-        prefix_len=prefix_len,
-        gateway=gateway,
-    )
-
-    def command(output: str | None, help_text: str, prompt: object) -> dict[str, Any]:
-        return {"output": output, "help": help_text, "prompt": prompt}
-
-    # fakenos formats "{base_prompt}" in prompts and outputs; braces in the texts above are none.
-    commands: dict[str, Any] = {
-        "enable": {
-            **command(None, "Turn on privileged commands", INITIAL_PROMPT),
-            "new_prompt": ENABLE_PROMPT,
-        },
-        "disable": {
-            **command(None, "Turn off privileged commands", ENABLE_PROMPT),
-            "new_prompt": INITIAL_PROMPT,
-        },
-        "terminal length 0": command("", "Set number of lines on a screen", BOTH_PROMPTS),
-        "terminal width 511": command("", "Set width of the display terminal", BOTH_PROMPTS),
-        "show running-config": command(config, "Current operating configuration", ENABLE_PROMPT),
-        # An alias entry must carry no output of its own: fakenos merges it over the target.
-        "show run": {
-            "alias": "show running-config",
-            "help": "Current operating configuration",
-            "prompt": ENABLE_PROMPT,
-        },
-        "show version": command(
-            show_version(hostname=hostname), "System hardware and software status", BOTH_PROMPTS
-        ),
-        "show ip interface brief": command(
-            show_ip_interface_brief(address=address), "Brief summary of IP status", BOTH_PROMPTS
-        ),
-        "_default_": command(INVALID_INPUT, "Output to print for unknown commands", BOTH_PROMPTS),
-    }
-    return {"name": "cisco_ios", "initial_prompt": INITIAL_PROMPT, "commands": commands}
-
-
 def _command(output: str | None, help_text: str, prompt: object) -> dict[str, Any]:
     return {"output": output, "help": help_text, "prompt": prompt}
 
 
-def hardened_plugin(
-    *, hostname: str, username: str, address: str, prefix_len: int, gateway: str | None
-) -> dict[str, Any]:
-    """The ``cisco_ios`` platform of the hardened switch (IOS XE 17.12 on a Catalyst 9200L)."""
-    config = hardened_ios_config(
-        hostname=hostname,
-        username=username,
-        address=address,
-        prefix_len=prefix_len,
-        gateway=gateway,
-    )
+def _ios_platform(config: str, version: str, more: dict[str, Any]) -> dict[str, Any]:
+    """A ``cisco_ios`` fakenos platform serving ``config`` and ``version``, plus ``more``."""
+    # fakenos formats "{base_prompt}" in prompts and outputs; braces in the texts are none.
     commands: dict[str, Any] = {
         "enable": {
             **_command(None, "Turn on privileged commands", INITIAL_PROMPT),
@@ -270,27 +208,43 @@ def hardened_plugin(
         "terminal length 0": _command("", "Set number of lines on a screen", BOTH_PROMPTS),
         "terminal width 511": _command("", "Set width of the display terminal", BOTH_PROMPTS),
         "show running-config": _command(config, "Current operating configuration", ENABLE_PROMPT),
-        "show version": _command(
-            hardened_ios_version(hostname=hostname),
-            "System hardware and software status",
-            BOTH_PROMPTS,
-        ),
+        "show version": _command(version, "System hardware and software status", BOTH_PROMPTS),
+        **more,
         "_default_": _command(INVALID_INPUT, "Output to print for unknown commands", BOTH_PROMPTS),
     }
     return {"name": "cisco_ios", "initial_prompt": INITIAL_PROMPT, "commands": commands}
 
 
-def vrp_plugin(
-    *, hostname: str, username: str, address: str, prefix_len: int, write_community: str
-) -> dict[str, Any]:
-    """The ``huawei_vrp`` platform of the Huawei switch (prompt ``<name>``, no enable mode)."""
-    config = vrp_config(
-        hostname=hostname,
-        username=username,
-        address=address,
-        prefix_len=prefix_len,
-        write_community=write_community,
+def platform_plugin(*, config: str, hostname: str, address: str) -> dict[str, Any]:
+    """The weak switch's ``cisco_ios`` fakenos platform (as a dict ready for YAML)."""
+    return _ios_platform(
+        config,
+        show_version(hostname=hostname),
+        {
+            "disable": {
+                **_command(None, "Turn off privileged commands", ENABLE_PROMPT),
+                "new_prompt": INITIAL_PROMPT,
+            },
+            # An alias entry must carry no output of its own: fakenos merges it over the target.
+            "show run": {
+                "alias": "show running-config",
+                "help": "Current operating configuration",
+                "prompt": ENABLE_PROMPT,
+            },
+            "show ip interface brief": _command(
+                show_ip_interface_brief(address=address), "Brief summary of IP status", BOTH_PROMPTS
+            ),
+        },
     )
+
+
+def hardened_plugin(*, config: str, hostname: str) -> dict[str, Any]:
+    """The ``cisco_ios`` platform of the hardened switch (IOS XE 17.12 on a Catalyst 9200L)."""
+    return _ios_platform(config, hardened_ios_version(hostname=hostname), {})
+
+
+def vrp_plugin(*, config: str, hostname: str) -> dict[str, Any]:
+    """The ``huawei_vrp`` platform of the Huawei switch (prompt ``<name>``, no enable mode)."""
     commands: dict[str, Any] = {
         "screen-length 0 temporary": _command(
             "Info: The configuration takes effect on the current user terminal interface only.",
@@ -336,34 +290,39 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+class _Identity(TypedDict):
+    """What every staged configuration is built from: the device's name, user and address."""
+
+    hostname: str
+    username: str
+    address: str
+    prefix_len: int
+
+
 def _plugin(args: argparse.Namespace, password: str) -> dict[str, Any]:
+    device = _Identity(
+        hostname=args.hostname,
+        username=args.username,
+        address=args.address,
+        prefix_len=args.prefix_len,
+    )
     if args.profile == "hardened":
-        return hardened_plugin(
-            hostname=args.hostname,
-            username=args.username,
-            address=args.address,
-            prefix_len=args.prefix_len,
-            gateway=args.gateway,
-        )
+        config = hardened_ios_config(**device, gateway=args.gateway)
+        return hardened_plugin(config=config, hostname=args.hostname)
     if args.profile == "vrp":
         if not args.snmp_community_file:
             raise SystemExit("--profile vrp needs --snmp-community-file")
+        community = _read_secret(args.snmp_community_file)
         return vrp_plugin(
-            hostname=args.hostname,
-            username=args.username,
-            address=args.address,
-            prefix_len=args.prefix_len,
-            write_community=_read_secret(args.snmp_community_file),
+            config=vrp_config(**device, write_community=community), hostname=args.hostname
         )
-    return platform_plugin(
-        hostname=args.hostname,
-        username=args.username,
+    config = running_config(
+        **device,
         user_password=password,
         enable_password=_read_secret(args.enable_secret_file),
-        address=args.address,
-        prefix_len=args.prefix_len,
         gateway=args.gateway,
     )
+    return platform_plugin(config=config, hostname=args.hostname, address=args.address)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -38,7 +38,9 @@ class SupportsLabId(Protocol):
     """Anything that names a lab (a ``LabState``, for instance)."""
 
     @property
-    def lab_id(self) -> str: ...
+    def lab_id(self) -> str:
+        """The lab's id (``sp`` + 6 hex digits)."""
+        ...
 
 
 LabRef = str | SupportsLabId

@@ -2,23 +2,22 @@
 
 Every service binds the host's lab address only, keeps its configuration, keys, pid and log
 files under the lab's state directory, and runs in the foreground under ``Popen`` so that the
-lab owns its pid. ``wait_ready`` then probes them all from the scanner namespace, so ``up()``
-returns only when a scan would see them.
+lab owns its pid. ``SERVICES`` is the one table of service kinds the lab can start (the
+scanner tests add theirs with :func:`register_service`); ``secposture.lab.readiness`` then
+probes them all from the scanner namespace, so ``up()`` returns only when a scan would see them.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from secposture.lab.netns import LabRef, scanner_popen
+from secposture.lab.state import write_file
 from secposture.lab.topology import (
     FAKENOS_IOS,
     FAKENOS_IOS_HARDENED,
@@ -44,44 +43,6 @@ SNMP_SYS_NAME = "printer-01"
 
 class ServiceStartError(RuntimeError):
     """A lab service exited or never answered; the message names the host and service."""
-
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    """What a service listens on, and what its first bytes look like (for the readiness probe)."""
-
-    name: str
-    port: int
-    proto: Literal["tcp", "udp"]
-    banner: bytes = b""
-
-
-SERVICES: Mapping[str, ServiceSpec] = {
-    SSHD_HARDENED: ServiceSpec(SSHD_HARDENED, 22, "tcp", b"SSH-2.0-OpenSSH"),
-    FTP_ANONYMOUS: ServiceSpec(FTP_ANONYMOUS, 21, "tcp", b"220"),
-    TELNET: ServiceSpec(TELNET, 23, "tcp", b"\xff"),  # telnetd opens with IAC negotiation
-    HTTP_ADMIN: ServiceSpec(HTTP_ADMIN, 80, "tcp"),
-    SNMP_PUBLIC: ServiceSpec(SNMP_PUBLIC, 161, "udp"),
-    JETDIRECT: ServiceSpec(JETDIRECT, 9100, "tcp"),
-    FAKENOS_IOS: ServiceSpec(FAKENOS_IOS, 22, "tcp", b"SSH-2.0-Cisco"),
-    FAKENOS_IOS_HARDENED: ServiceSpec(FAKENOS_IOS_HARDENED, 22, "tcp", b"SSH-2.0-Cisco"),
-    FAKENOS_VRP: ServiceSpec(FAKENOS_VRP, 22, "tcp", b"SSH-2.0-HUAWEI"),
-    FAKENOS_IOS_LOCKED: ServiceSpec(FAKENOS_IOS_LOCKED, 22, "tcp", b"SSH-2.0-Cisco"),
-}
-
-# Programs each service needs; up() checks them before building anything.
-REQUIRED_PROGRAMS: Mapping[str, tuple[str, ...]] = {
-    SSHD_HARDENED: ("/usr/sbin/sshd", "ssh-keygen"),
-    FTP_ANONYMOUS: ("vsftpd",),
-    TELNET: ("socat", "/usr/sbin/telnetd"),
-    HTTP_ADMIN: (),
-    SNMP_PUBLIC: ("snmpd",),
-    JETDIRECT: ("socat",),
-    FAKENOS_IOS: (),
-    FAKENOS_IOS_HARDENED: (),
-    FAKENOS_VRP: (),
-    FAKENOS_IOS_LOCKED: (),
-}
 
 
 @dataclass(frozen=True)
@@ -119,7 +80,7 @@ class StartedService:
 
     host: str
     ip: str
-    spec: ServiceSpec
+    spec: LabService
     process: subprocess.Popen[bytes]
     log_file: Path
 
@@ -127,14 +88,6 @@ class StartedService:
     def key(self) -> str:
         """``host/service``: the key of this process in ``LabState.pids``."""
         return f"{self.host}/{self.spec.name}"
-
-
-def _write(path: Path, text: str, mode: int = 0o600) -> Path:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(path, mode)
-    return path
 
 
 def _sshd_hardened(ctx: ServiceContext) -> list[str]:
@@ -160,7 +113,7 @@ def _sshd_hardened(ctx: ServiceContext) -> list[str]:
         )
     # sshd insists on its privilege-separation directory even when nobody can log in.
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-    config = _write(
+    config = write_file(
         work / "sshd_config",
         f"""# Hardened OpenSSH for the secposture lab ({ctx.lab_id}); nobody can log in.
 Port 22
@@ -203,12 +156,12 @@ def _ftp_anonymous(ctx: ServiceContext) -> list[str]:
     for directory in (anon_root, empty):
         directory.mkdir(mode=0o755, exist_ok=True)
         os.chmod(directory, 0o755)  # noqa: S103 - world-readable on purpose: it is public FTP
-    _write(
+    write_file(
         anon_root / "README.txt",
         f"May chu tep UBND xa Thi Diem - thu muc cong khai.\nLab {ctx.lab_id}\n",
         0o644,
     )
-    config = _write(
+    config = write_file(
         work / "vsftpd.conf",
         f"""listen=YES
 listen_ipv6=NO
@@ -235,7 +188,7 @@ vsftpd_log_file={work / "vsftpd.log"}
 def _telnet(ctx: ServiceContext) -> list[str]:
     work = ctx.workdir(TELNET)
     # A fake router login instead of /bin/login: the lab must not expose this machine's accounts.
-    login = _write(
+    login = write_file(
         work / "login.sh",
         """#!/bin/sh
 printf '\\nUser Access Verification\\n\\nUsername: '
@@ -281,7 +234,7 @@ def admin_page_html() -> str:
 def _http_admin(ctx: ServiceContext) -> list[str]:
     www = ctx.workdir(HTTP_ADMIN) / "www"
     www.mkdir(mode=0o755, exist_ok=True)
-    _write(www / "index.html", admin_page_html(), 0o644)
+    write_file(www / "index.html", admin_page_html(), 0o644)
     return [
         sys.executable,
         "-I",
@@ -298,7 +251,7 @@ def _http_admin(ctx: ServiceContext) -> list[str]:
 def _snmp_public(ctx: ServiceContext) -> list[str]:
     work = ctx.workdir(SNMP_PUBLIC)
     (work / "persist").mkdir(mode=0o700, exist_ok=True)
-    config = _write(
+    config = write_file(
         work / "snmpd.conf",
         f"""agentAddress udp:{ctx.host.ip}:161
 rocommunity {SNMP_COMMUNITY} default
@@ -384,25 +337,71 @@ def _fakenos(ctx: ServiceContext, service: str, profile: str, password_file: Pat
     return argv
 
 
-_STARTERS: Mapping[str, Callable[[ServiceContext], list[str]]] = {
-    SSHD_HARDENED: _sshd_hardened,
-    FTP_ANONYMOUS: _ftp_anonymous,
-    TELNET: _telnet,
-    HTTP_ADMIN: _http_admin,
-    SNMP_PUBLIC: _snmp_public,
-    JETDIRECT: _jetdirect,
-    FAKENOS_IOS: _fakenos_ios,
-    FAKENOS_IOS_HARDENED: _fakenos_ios_hardened,
-    FAKENOS_VRP: _fakenos_vrp,
-    FAKENOS_IOS_LOCKED: _fakenos_ios_locked,
+@dataclass(frozen=True)
+class LabService:
+    """One kind of lab service: the programs it needs, its command, where it answers."""
+
+    name: str
+    # Prepares the service's files and returns its foreground command line.
+    command: Callable[[ServiceContext], list[str]]
+    # The port the readiness probe waits on (None: nothing to probe), and its first bytes.
+    port: int | None
+    proto: Literal["tcp", "udp"] = "tcp"
+    banner: bytes = b""
+    programs: tuple[str, ...] = ()
+    # Further TCP ports the service opens besides ``port`` (Samba's 139 beside 445).
+    also_ports: tuple[int, ...] = ()
+
+    @property
+    def tcp_ports(self) -> tuple[int, ...]:
+        """Every TCP port the service listens on."""
+        first = (self.port,) if self.port is not None and self.proto == "tcp" else ()
+        return (*first, *self.also_ports)
+
+
+# The one table of service kinds the lab can start. Topologies name them (topology.py keeps
+# the names, so that topologies stay data); the scanner tests add theirs (register_service).
+SERVICES: dict[str, LabService] = {
+    service.name: service
+    for service in (
+        LabService(
+            SSHD_HARDENED,
+            _sshd_hardened,
+            22,
+            banner=b"SSH-2.0-OpenSSH",
+            programs=("/usr/sbin/sshd", "ssh-keygen"),
+        ),
+        LabService(FTP_ANONYMOUS, _ftp_anonymous, 21, banner=b"220", programs=("vsftpd",)),
+        # telnetd opens with IAC negotiation.
+        LabService(TELNET, _telnet, 23, banner=b"\xff", programs=("socat", "/usr/sbin/telnetd")),
+        LabService(HTTP_ADMIN, _http_admin, 80),
+        LabService(SNMP_PUBLIC, _snmp_public, 161, "udp", programs=("snmpd",)),
+        LabService(JETDIRECT, _jetdirect, 9100, programs=("socat",)),
+        LabService(FAKENOS_IOS, _fakenos_ios, 22, banner=b"SSH-2.0-Cisco"),
+        LabService(FAKENOS_IOS_HARDENED, _fakenos_ios_hardened, 22, banner=b"SSH-2.0-Cisco"),
+        LabService(FAKENOS_VRP, _fakenos_vrp, 22, banner=b"SSH-2.0-HUAWEI"),
+        LabService(FAKENOS_IOS_LOCKED, _fakenos_ios_locked, 22, banner=b"SSH-2.0-Cisco"),
+    )
 }
+
+
+def register_service(service: LabService) -> None:
+    """Add a kind of service to :data:`SERVICES` (tests/lab/support adds the scanner tests').
+
+    Registering the same entry again is harmless (a module imported twice); another entry
+    under a name already taken is refused, so no one silently replaces a lab service.
+    """
+    known = SERVICES.get(service.name)
+    if known is not None and known != service:
+        raise ValueError(f"lab service {service.name!r} is already registered")
+    SERVICES[service.name] = service
 
 
 def start_service(ctx: ServiceContext, service: str) -> StartedService:
     """Prepare and start one service of ``ctx.host`` inside its namespace (does not wait)."""
-    if service not in _STARTERS:
+    if service not in SERVICES:
         raise ServiceStartError(f"{ctx.host.name}: unknown service {service!r}")
-    argv = _STARTERS[service](ctx)
+    argv = SERVICES[service].command(ctx)
     log_file = ctx.log_file(service)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PROJECT_ROOT), env.get("PYTHONPATH")]))
@@ -421,123 +420,17 @@ def start_service(ctx: ServiceContext, service: str) -> StartedService:
     return StartedService(ctx.host.name, ctx.host.ip, SERVICES[service], process, log_file)
 
 
-# Runs inside the scanner namespace with `python -I -c`: no project imports, stdlib only.
-_PROBE_SCRIPT = r"""
-import json, socket, sys, time
-checks = json.loads(sys.argv[1])
-deadline = time.monotonic() + float(sys.argv[2])
-# SNMPv2c GetRequest for sysDescr.0 with community "public", request-id 1.
-SNMP_GET = bytes.fromhex(
-    "302902010104067075626c6963a01c0204000000010201000201003"
-    "00e300c06082b060102010101000500")
-pending = {c["key"]: c for c in checks}
-while pending and time.monotonic() < deadline:
-    for key, c in list(pending.items()):
-        try:
-            if c["proto"] == "udp":
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                    s.settimeout(0.3)
-                    s.sendto(SNMP_GET, (c["ip"], c["port"]))
-                    s.recv(4096)
-            else:
-                with socket.create_connection((c["ip"], c["port"]), timeout=0.5) as s:
-                    want = bytes.fromhex(c["banner"])
-                    got = b""
-                    s.settimeout(1.0)
-                    while len(got) < len(want):
-                        chunk = s.recv(256)
-                        if not chunk:
-                            break
-                        got += chunk
-                    if not got.startswith(want):
-                        continue
-            del pending[key]
-        except OSError:
-            pass
-    if pending:
-        time.sleep(0.05)
-print(json.dumps(sorted(pending)))
-sys.exit(1 if pending else 0)
-"""
-
-
-def _log_tail(path: Path, lines: int = 8) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "(no log)"
-    return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
-
-
-def _failure(service: StartedService, reason: str) -> ServiceStartError:
-    return ServiceStartError(
-        f"lab service {service.key} ({service.spec.proto}/{service.spec.port} on {service.ip}) "
-        f"{reason}; last lines of {service.log_file}:\n{_log_tail(service.log_file)}"
-    )
-
-
-def wait_ready(lab: LabRef, started: Sequence[StartedService], timeout: float = 20.0) -> None:
-    """Block until every started service answers from the scanner namespace.
-
-    Raises ``ServiceStartError`` naming the first service that exited or never answered
-    within ``timeout`` seconds.
-    """
-    if not started:
-        return
-    checks = [
-        {
-            "key": s.key,
-            "ip": s.ip,
-            "port": s.spec.port,
-            "proto": s.spec.proto,
-            "banner": s.spec.banner.hex(),
-        }
-        for s in started
-    ]
-    probe = scanner_popen(
-        lab,
-        [sys.executable, "-I", "-c", _PROBE_SCRIPT, json.dumps(checks), str(timeout)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + timeout + 5.0
-    try:
-        while probe.poll() is None:
-            for service in started:
-                if service.process.poll() is not None:
-                    raise _failure(service, f"exited with status {service.process.returncode}")
-            if time.monotonic() > deadline:
-                raise ServiceStartError(f"readiness probe did not finish within {timeout:.0f} s")
-            time.sleep(0.05)
-        out, err = probe.communicate()
-    finally:
-        if probe.poll() is None:
-            probe.kill()
-            probe.wait()
-    if probe.returncode == 0:
-        return
-    try:
-        pending = set(json.loads(out.decode() or "null") or [])
-    except ValueError:
-        pending = set()
-    for service in started:
-        if service.key in pending:
-            raise _failure(service, f"did not answer within {timeout:.0f} s")
-    raise ServiceStartError(f"readiness probe failed: {err.decode(errors='replace').strip()}")
-
-
 __all__ = [
     "HOSTILE_TITLE",
-    "REQUIRED_PROGRAMS",
     "SERVICES",
     "SNMP_COMMUNITY",
     "SNMP_SYS_DESCR",
     "SNMP_SYS_NAME",
+    "LabService",
     "ServiceContext",
-    "ServiceSpec",
     "ServiceStartError",
     "StartedService",
     "admin_page_html",
+    "register_service",
     "start_service",
-    "wait_ready",
 ]

@@ -12,11 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.commands import start_tcpdump
 
-from secposture.lab import LabState, demo_config_text, down, scanner_exec, up
-from secposture.lab.services import REQUIRED_PROGRAMS
+from secposture.lab import DEVICE_AUDIT, LabState, demo_config_text, down, scanner_exec, up
+from secposture.lab.services import SERVICES
 
-_PROGRAMS = ("ip", "nmap", *sorted({p for progs in REQUIRED_PROGRAMS.values() for p in progs}))
+# What the shared labs' services need (DEVICE_AUDIT holds every host of the demo lab too).
+_PROGRAMS = (
+    "ip",
+    "nmap",
+    *sorted(
+        {p for host in DEVICE_AUDIT.hosts for s in host.services for p in SERVICES[s].programs}
+    ),
+)
 
 
 def lab_skip_reason() -> str | None:
@@ -84,19 +92,7 @@ def swept_lab(lab: LabState, tmp_path_factory: pytest.TempPathFactory) -> SweptL
     )
     # Watch the root namespace while the sweep runs: no packet to the lab's addresses may
     # appear there (it has no route into the lab; the sweep runs inside the scanner namespace).
-    capture = subprocess.Popen(
-        ["tcpdump", "-n", "-i", "any", "-l", "net", "10.77.0.0/16"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert capture.stderr is not None
-    # Blocks until tcpdump has opened its capture; with `-i any` tcpdump 4.99 first says
-    # "data link type LINUX_SLL2" (and maybe "verbose output suppressed").
-    said: list[str] = []
-    while not said or ("listening on" not in said[-1] and said[-1] and len(said) < 5):
-        said.append(capture.stderr.readline())
-    assert "listening on" in said[-1], said
+    capture = start_tcpdump(["tcpdump", "-n", "-i", "any", "-l", "net", "10.77.0.0/16"])
     try:
         proc = scanner_exec(
             lab,

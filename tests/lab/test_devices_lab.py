@@ -49,35 +49,37 @@ def dist_os_status(today: date) -> Status:
     return P if support is Support.SUPPORTED else NX
 
 
-# What the staged configurations deserve (secposture/lab/fakenos_device.py, device_configs.py).
+# What the staged configurations deserve (secposture/lab/fakenos_device.py, device_configs.py),
+# one row per check: (core switch, hardened dist switch, Huawei switch).
+EXPECTED = """
+dev.enable_password_plaintext       F  P  F
+dev.password_encryption_off         F  P  NA
+dev.local_user_plaintext_password   F  P  P
+dev.vty_telnet                      F  P  F
+dev.ssh_version_2_missing           F  P  P
+dev.http_server_enabled             F  P  F
+dev.snmp_default_community          F  P  F
+dev.snmp_rw_community               P  P  F
+dev.no_remote_logging               F  P  P
+dev.no_ntp                          F  P  F
+dev.no_login_banner                 F  P  P
+dev.exec_timeout_missing            F  P  P
+dev.aaa_missing                     F  P  P
+"""
+_STATUS = {"F": F, "P": P, "NA": NA, "NX": NX}
+
+
 def expected(today: date) -> dict[str, dict[str, Status]]:
+    """Per device address, the status each check must have on ``today``."""
+    rows = {
+        check: tuple(_STATUS[code] for code in codes)
+        for check, *codes in (line.split() for line in EXPECTED.strip().splitlines())
+    }
+    rows["dev.os_unsupported"] = (F, dist_os_status(today), NX)
     return {
-        CORE: {
-            "dev.enable_password_plaintext": F, "dev.password_encryption_off": F,
-            "dev.local_user_plaintext_password": F, "dev.vty_telnet": F,
-            "dev.ssh_version_2_missing": F, "dev.http_server_enabled": F,
-            "dev.snmp_default_community": F, "dev.snmp_rw_community": P,
-            "dev.no_remote_logging": F, "dev.no_ntp": F, "dev.no_login_banner": F,
-            "dev.exec_timeout_missing": F, "dev.aaa_missing": F, "dev.os_unsupported": F,
-        },
-        DIST: {
-            "dev.enable_password_plaintext": P, "dev.password_encryption_off": P,
-            "dev.local_user_plaintext_password": P, "dev.vty_telnet": P,
-            "dev.ssh_version_2_missing": P, "dev.http_server_enabled": P,
-            "dev.snmp_default_community": P, "dev.snmp_rw_community": P,
-            "dev.no_remote_logging": P, "dev.no_ntp": P, "dev.no_login_banner": P,
-            "dev.exec_timeout_missing": P, "dev.aaa_missing": P,
-            "dev.os_unsupported": dist_os_status(today),
-        },
-        HUAWEI: {
-            "dev.enable_password_plaintext": F, "dev.password_encryption_off": NA,
-            "dev.local_user_plaintext_password": P, "dev.vty_telnet": F,
-            "dev.ssh_version_2_missing": P, "dev.http_server_enabled": F,
-            "dev.snmp_default_community": F, "dev.snmp_rw_community": F,
-            "dev.no_remote_logging": P, "dev.no_ntp": F, "dev.no_login_banner": P,
-            "dev.exec_timeout_missing": P, "dev.aaa_missing": P, "dev.os_unsupported": NX,
-        },
-    }  # fmt: skip
+        ip: {check: statuses[column] for check, statuses in rows.items()}
+        for column, ip in enumerate((CORE, DIST, HUAWEI))
+    }
 
 
 @dataclass

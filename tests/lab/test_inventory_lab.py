@@ -15,39 +15,29 @@ import time
 from pathlib import Path
 
 import pytest
+from support.commands import secposture
+from support.network import one_host_topology
 
 from inventory.store import Inventory
 from secposture.lab import (
     LabHost,
     LabState,
-    Topology,
     add_host,
     demo_config_text,
     down,
-    scanner_exec,
     up,
 )
 from secposture.lab.topology import FTP_ANONYMOUS, HTTP_ADMIN
 
 pytestmark = pytest.mark.lab
 
-OFFICE = Topology(
-    name="inventory",
-    subnet="10.77.0.0/24",
-    scanner_ip="10.77.0.2",
-    hosts=(LabHost("fileserver", "fileserver", "10.77.0.20", (FTP_ANONYMOUS, HTTP_ADMIN)),),
+OFFICE = one_host_topology(
+    "inventory", LabHost("fileserver", "fileserver", "10.77.0.20", (FTP_ANONYMOUS, HTTP_ADMIN))
 )
 
 
 def sweep(state: LabState, config: Path) -> subprocess.CompletedProcess[str]:
-    return scanner_exec(
-        state,
-        [sys.executable, "-m", "secposture", "sweep", "-c", str(config), "--json"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return secposture("sweep", "-c", str(config), "--json", lab=state)
 
 
 def test_stopped_service_is_port_closed_and_added_host_is_new_device(

@@ -1,7 +1,9 @@
-"""The namespace lab: real services answer from the scanner namespace, and only from there."""
+"""The namespace lab: nothing reaches it but from its scanner namespace; its state, config
+and lifecycle (its services: test_lab_services.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -12,10 +14,11 @@ import subprocess
 import sys
 import time
 import tomllib
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from support.commands import in_scanner
+from support.network import one_host_topology
 
 from secposture.lab import (
     LabError,
@@ -27,35 +30,22 @@ from secposture.lab import (
     demo_config_text,
     down,
     inside_netns,
+    load,
     require_inside,
     scanner_exec,
     services,
     status,
     up,
 )
-from secposture.lab import lab as lab_module
-from secposture.lab.fakenos_device import running_config
-from secposture.lab.lab import pid_alive
 from secposture.lab.netns import STATE_ROOT, LabRef, netns_names
+from secposture.lab.processes import pid_alive
 from secposture.lab.topology import FTP_ANONYMOUS, HTTP_ADMIN
 
 pytestmark = pytest.mark.lab
 
-SMALL = Topology(
-    name="small",
-    subnet="10.77.0.0/24",
-    scanner_ip="10.77.0.2",
-    hosts=(LabHost("fileserver", "fileserver", "10.77.0.20", (FTP_ANONYMOUS,)),),
+SMALL = one_host_topology(
+    "small", LabHost("fileserver", "fileserver", "10.77.0.20", (FTP_ANONYMOUS,))
 )
-
-
-def in_scanner(
-    lab: LabState, code: str, *args: str, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    """Run Python code inside the lab's scanner namespace."""
-    return scanner_exec(
-        lab, [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout
-    )
 
 
 def lab_namespaces(lab_id: str) -> list[str]:
@@ -69,247 +59,6 @@ def assert_gone(state: LabState) -> None:
         key for key, pid in state.pids.items() if pid_alive(pid, state.pid_start_ticks.get(key))
     ]
     assert alive == []
-
-
-def nmap_open_ports(xml_text: str) -> dict[str, set[int]]:
-    """Open ports per address from nmap's XML output."""
-    found: dict[str, set[int]] = {}
-    for host in ET.fromstring(xml_text).iter("host"):
-        address = host.find("address")
-        assert address is not None
-        found[address.get("addr", "")] = {
-            int(port.get("portid", "0"))
-            for port in host.iter("port")
-            if (state := port.find("state")) is not None and state.get("state") == "open"
-        }
-    return found
-
-
-# --------------------------------------------------------------------------- services
-
-
-def test_each_host_answers_on_its_service_ports(lab: LabState) -> None:
-    # Given the demo lab, when nmap SYN-scans every host from the scanner namespace
-    ports = "21,22,23,80,161,9100"
-    targets = [host.ip for host in lab.hosts]
-    result = scanner_exec(
-        lab,
-        ["nmap", "-n", "-Pn", "-sS", "-T4", "-p", ports, "-oX", "-", *targets],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    open_ports = nmap_open_ports(result.stdout)
-    # Then exactly the TCP ports of each host's services are open, nothing else
-    for host in lab.hosts:
-        expected = {
-            services.SERVICES[s].port for s in host.services if services.SERVICES[s].proto == "tcp"
-        }
-        assert open_ports[host.ip] == expected, host.name
-
-
-def test_printer_answers_snmp_v2c_with_community_public(lab: LabState) -> None:
-    printer = lab.host("printer")
-    # When the scanner asks for sysDescr with community "public"
-    good = scanner_exec(
-        lab,
-        [
-            "snmpget",
-            "-v2c",
-            "-c",
-            "public",
-            "-Ovq",
-            "-t",
-            "2",
-            printer.ip,
-            "1.3.6.1.2.1.1.1.0",
-            "1.3.6.1.2.1.1.5.0",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    # Then the printer describes itself
-    assert good.returncode == 0, good.stderr
-    assert good.stdout.splitlines() == [
-        f'"{services.SNMP_SYS_DESCR}"',
-        f'"{services.SNMP_SYS_NAME}"',
-    ]
-    # And a wrong community gets no answer at all
-    bad = scanner_exec(
-        lab,
-        [
-            "snmpget",
-            "-v2c",
-            "-c",
-            "private",
-            "-t",
-            "0.5",
-            "-r",
-            "0",
-            printer.ip,
-            "1.3.6.1.2.1.1.1.0",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert bad.returncode != 0
-    assert "Timeout" in bad.stderr + bad.stdout
-    # And UDP 161 is open to nmap
-    udp = scanner_exec(
-        lab,
-        ["nmap", "-n", "-Pn", "-sU", "-p", "161", printer.ip],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert "161/udp open" in udp.stdout
-
-
-def test_old_router_serves_hostile_title_over_cleartext_http(lab: LabState) -> None:
-    router = lab.host("old-router")
-    result = in_scanner(
-        lab,
-        "import sys, urllib.request;"
-        "r = urllib.request.urlopen(f'http://{sys.argv[1]}/', timeout=5);"
-        "print(r.read().decode())",
-        router.ip,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "<title><script>alert('xss')</script> Router admin</title>" in result.stdout
-    assert '<input type="password" name="password">' in result.stdout
-
-
-def test_old_router_presents_a_telnet_login(lab: LabState) -> None:
-    router = lab.host("old-router")
-    result = in_scanner(
-        lab,
-        "import sys, warnings; warnings.simplefilter('ignore'); import telnetlib;"
-        "tn = telnetlib.Telnet(sys.argv[1], 23, timeout=5);"
-        "print(tn.read_until(b'Username: ', timeout=5).decode());"
-        "tn.write(b'admin\\n'); print(tn.read_until(b'Password: ', timeout=5).decode());"
-        "tn.write(b'admin\\n'); print(tn.read_until(b'invalid', timeout=5).decode())",
-        router.ip,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "User Access Verification" in result.stdout
-    assert "% Login invalid" in result.stdout
-
-
-def test_fileserver_allows_anonymous_ftp(lab: LabState) -> None:
-    fileserver = lab.host("fileserver")
-    result = in_scanner(
-        lab,
-        "import io, sys, ftplib; f = ftplib.FTP(sys.argv[1], timeout=5); print(f.login());"
-        "b = io.BytesIO(); f.retrbinary('RETR README.txt', b.write); print(b.getvalue().decode())",
-        fileserver.ip,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("230")
-    assert f"Lab {lab.lab_id}" in result.stdout
-
-
-def test_hardened_ssh_offers_public_keys_only(lab: LabState) -> None:
-    server = lab.host("ssh-hardened")
-    result = scanner_exec(
-        lab,
-        [
-            "ssh",
-            "-v",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-            "-o",
-            "ConnectTimeout=5",
-            f"root@{server.ip}",
-            "true",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode != 0
-    assert "remote software version OpenSSH" in result.stderr
-    assert "Authentications that can continue: publickey\n" in result.stderr
-
-
-NETMIKO_SCRIPT = """
-import json, sys
-from netmiko import ConnectHandler
-host, password_file, secret_file = sys.argv[1:4]
-conn = ConnectHandler(device_type="cisco_ios", host=host, username="admin",
-                      password=open(password_file).read().strip(),
-                      secret=open(secret_file).read().strip(), conn_timeout=10)
-conn.enable()
-out = {"prompt": conn.find_prompt(), "config": conn.send_command("show running-config"),
-       "version": conn.send_command("show version")}
-conn.disconnect()
-print(json.dumps(out))
-"""
-
-
-def test_core_switch_serves_its_weak_config_to_netmiko(lab: LabState) -> None:
-    switch = lab.host("core-switch")
-    password, enable = lab.secret_values()
-    # When netmiko logs in from the scanner namespace and reads the running-config
-    result = in_scanner(
-        lab,
-        NETMIKO_SCRIPT,
-        switch.ip,
-        lab.secrets.device_password_file,
-        lab.secrets.device_enable_secret_file,
-    )
-    assert result.returncode == 0, result.stderr
-    out = json.loads(result.stdout)
-    config_lines = out["config"].splitlines()
-    # Then it is the staged weak configuration, with this lab's own secrets in clear text
-    assert out["prompt"] == "core-switch#"
-    for line in (
-        "no service password-encryption",
-        "hostname core-switch",
-        f"enable password {enable}",
-        f"username admin privilege 15 password 0 {password}",
-        " transport input telnet ssh",
-        "ip http server",
-        "snmp-server community public RO",
-    ):
-        assert line in config_lines, line
-    assert not any(line.startswith(("logging host", "ntp server")) for line in config_lines)
-    assert "Version 15.0(2)SE11" in out["version"]
-    assert "core-switch uptime is" in out["version"]
-
-
-def test_core_switch_announces_cisco_ssh(lab: LabState) -> None:
-    result = in_scanner(
-        lab,
-        "import socket, sys;"
-        "s = socket.create_connection((sys.argv[1], 22), timeout=5);"
-        "print(s.recv(64).decode().strip())",
-        lab.host("core-switch").ip,
-    )
-    assert result.stdout.strip() == "SSH-2.0-Cisco-1.25"
-
-
-def test_running_config_is_weak_and_counts_its_bytes() -> None:
-    text = running_config(
-        hostname="sw",
-        username="admin",
-        user_password="u-pw",
-        enable_password="e-pw",
-        address="10.0.0.5",
-        prefix_len=24,
-        gateway=None,
-    )
-    header, _, body = text.partition("bytes\n")
-    assert header.endswith(f"Current configuration : {len(body)} ")
-    assert "enable password e-pw\n" in body
-    assert " ip address 10.0.0.5 255.255.255.0\n" in body
-    assert "ip default-gateway" not in body
 
 
 # --------------------------------------------------------------------------- guards
@@ -520,7 +269,7 @@ def test_up_that_fails_halfway_leaves_nothing(
     monkeypatch: pytest.MonkeyPatch, lab_available: None
 ) -> None:
     # Given a service that will never answer where the probe looks for it
-    broken = services.ServiceSpec(HTTP_ADMIN, 8081, "tcp")
+    broken = dataclasses.replace(services.SERVICES[HTTP_ADMIN], port=8081)
     monkeypatch.setitem(services.SERVICES, HTTP_ADMIN, broken)
     topology = Topology(
         name="broken",
@@ -556,11 +305,11 @@ def test_add_host_puts_a_new_host_on_the_segment(lab_available: None) -> None:
             new.ip,
         )
         assert result.stdout.strip() == "200"
-        assert lab_module.load(state.lab_id) == grown
+        assert load(state.lab_id) == grown
         # And a clashing address is refused without touching the lab
         with pytest.raises(LabError, match="already has"):
             add_host(grown, LabHost("dup", "server", "10.77.0.60"))
-        assert lab_module.load(state.lab_id) == grown
+        assert load(state.lab_id) == grown
     finally:
         down(state.lab_id)
     assert_gone(grown)

@@ -21,8 +21,7 @@ from pathlib import Path
 import pytest
 
 from inventory.store import Inventory
-from secposture.lab import LabState, demo_config_text, down, scanner_exec, up
-from secposture.lab.lab import add_host
+from secposture.lab import LabState, add_host, demo_config_text, down, scanner_exec, up
 from secposture.lab.services import HOSTILE_TITLE
 from secposture.lab.topology import DEMO_SUBNET, HTTP_ADMIN, LabHost, Topology
 from secposture.model.records import SweepResult

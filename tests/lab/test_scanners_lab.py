@@ -12,7 +12,6 @@ the machine); both speak their real protocols.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -23,9 +22,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.commands import in_scanner, start_tcpdump
+from support.network import (
+    add_far_host,
+    add_plain_host,
+    add_routed_subnet,
+    cleanup,
+    firewall,
+    start,
+    start_dns,
+    use_resolver,
+)
+from support.services import MDNS_HOST_NAME, SMB_NETBIOS_NAME, missing_programs
 
 from secposture.lab import LabState, down, scanner_exec, up
-from secposture.lab import extras as x
+from secposture.lab.readiness import wait_ready
 from secposture.lab.topology import Topology
 from secposture.model.records import AttemptStatus, Reason, SweepResult
 
@@ -67,8 +78,7 @@ SWEEP_SCRIPT = textwrap.dedent(
 
 
 def _skip_reason() -> str | None:
-    missing = x.missing_programs([*SERVICES, "mdns", "firewall", "print-any"])
-    missing += [p for p in ("tcpdump", "nmap") if not Path(f"/usr/bin/{p}").exists()]
+    missing = missing_programs([*SERVICES, "mdns", "print-any"], ("nft", "tcpdump", "nmap"))
     return f"the scanner lab needs {', '.join(missing)} (make deps)" if missing else None
 
 
@@ -114,14 +124,7 @@ def _config(folder: Path, state: LabState, **scan: object) -> Path:
 
 def sweep(state: LabState, config: Path) -> tuple[SweepResult, list[dict[str, Any]], float]:
     start = time.monotonic()
-    proc = scanner_exec(
-        state,
-        [sys.executable, "-c", SWEEP_SCRIPT, str(config)],
-        capture_output=True,
-        text=True,
-        timeout=400,
-        check=False,
-    )
+    proc = in_scanner(state, SWEEP_SCRIPT, str(config), timeout=400)
     wall = time.monotonic() - start
     assert proc.returncode == 0, proc.stderr[-3000:]
     events = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{")]
@@ -136,41 +139,36 @@ def scan_lab(lab_available: None) -> Iterator[LabState]:
         pytest.skip(reason)
     state = up(topology=Topology("scanner-tests", "10.77.0.0/24", SCANNER, hosts=()))
     try:
-        state, names = x.add_plain_host(state, "names", NAMES)
-        state, segment = x.add_routed_subnet(
+        state, names = add_plain_host(state, "names", NAMES)
+        state, segment = add_routed_subnet(
             state,
             router_name="router",
             router_lan_ip=ROUTER,
             subnet="10.78.0.0/24",
             router_far_ip="10.78.0.1",
         )
-        x.start_dns(state, names, {FAR: FAR_NAME})
-        x.start(state, names, "mdns")
-        x.use_resolver(state, NAMES)
-        state, svc = x.add_plain_host(state, "svc", SVC, mac="00:1d:d8:00:00:3c")
-        for service in SERVICES:
-            x.start(state, svc, service)
-        state, drop = x.add_plain_host(state, "drop", DROP)
-        x.firewall(drop, "drop")
-        state, reset = x.add_plain_host(state, "reset", RESET)
-        x.firewall(reset, "reset")
+        start_dns(state, names, {FAR: FAR_NAME})
+        start(state, names, "mdns")
+        use_resolver(state, NAMES)
+        state, svc = add_plain_host(state, "svc", SVC, mac="00:1d:d8:00:00:3c")
+        started = [start(state, svc, service) for service in SERVICES]
+        state, drop = add_plain_host(state, "drop", DROP)
+        firewall(drop, "drop")
+        state, reset = add_plain_host(state, "reset", RESET)
+        firewall(reset, "reset")
         printers = []
         for name, ip in (("excluded", EXCLUDED), ("outside", OUTSIDE)):
-            state, host = x.add_plain_host(state, name, ip)
+            state, host = add_plain_host(state, name, ip)
             printers.append(host)
         for index, ip in enumerate((FAR, FAR_EXCLUDED, FAR_OUTSIDE), start=1):
-            printers.append(x.add_far_host(state, segment, index, ip))
-        for host in printers:
-            x.start(state, host, "print-any")
-        x.wait_tcp(
-            state,
-            [(SVC, p) for s in SERVICES for p in x.PORTS[s]]
-            + [(h.ip, 9100) for h in printers if h.ip not in FORBIDDEN],
-        )
+            printers.append(add_far_host(state, segment, index, ip))
+        started += [start(state, host, "print-any") for host in printers]
+        # Waited on from the scanner, except the hosts it must never address.
+        wait_ready(state, [s for s in started if s.ip not in FORBIDDEN], timeout=30.0)
         yield state
     finally:
         down(state.lab_id)
-        x.cleanup(state)
+        cleanup(state)
 
 
 @pytest.fixture(scope="module")
@@ -178,31 +176,10 @@ def swept(scan_lab: LabState, tmp_path_factory: pytest.TempPathFactory) -> Swept
     """One standard sweep of the scanner lab, with tcpdump on both bridges meanwhile."""
     folder = tmp_path_factory.mktemp("scanners-lab")
     capture = folder / "switch.pcap"
-    tcpdump = subprocess.Popen(
-        [
-            "ip",
-            "netns",
-            "exec",
-            scan_lab.switch_ns,
-            "tcpdump",
-            "-n",
-            "-i",
-            "any",
-            "-s",
-            "128",
-            "-U",
-            "-w",
-            str(capture),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+    in_switch = ["ip", "netns", "exec", scan_lab.switch_ns]
+    tcpdump = start_tcpdump(
+        [*in_switch, "tcpdump", "-n", "-i", "any", "-s", "128", "-U", "-w", str(capture)]
     )
-    assert tcpdump.stderr is not None
-    said: list[str] = []
-    while not said or ("listening on" not in said[-1] and said[-1] and len(said) < 5):
-        said.append(tcpdump.stderr.readline())
-    assert "listening on" in said[-1], said
     try:
         result, events, wall = sweep(scan_lab, _config(folder, scan_lab))
     finally:
@@ -228,8 +205,8 @@ def test_a_host_behind_the_router_is_found_with_its_service(swept: Swept) -> Non
 def test_host_names_come_from_dns_netbios_and_mdns(swept: Swept) -> None:
     far, svc, names = swept.host(FAR), swept.host(SVC), swept.host(NAMES)
     assert (far.hostname, far.hostname_source) == (FAR_NAME, "dns")
-    assert (svc.hostname, svc.hostname_source) == (x.SMB_NETBIOS_NAME, "netbios")
-    assert (names.hostname, names.hostname_source) == (f"{x.MDNS_HOST_NAME}.local", "mdns")
+    assert (svc.hostname, svc.hostname_source) == (SMB_NETBIOS_NAME, "netbios")
+    assert (names.hostname, names.hostname_source) == (f"{MDNS_HOST_NAME}.local", "mdns")
 
 
 def test_every_host_has_a_device_type_with_its_reason(swept: Swept) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import SweptLab
+from support.commands import secposture
 
 from secposture.lab import LabState, scanner_exec
 from secposture.model import exitcodes
@@ -121,13 +122,7 @@ def test_root_namespace_saw_no_lab_packet(swept_lab: SweptLab) -> None:
 
 def test_sweep_refuses_outside_its_namespace(swept_lab: SweptLab) -> None:
     # Given the lab config pinned to the scanner namespace, when run from the root namespace
-    proc = subprocess.run(
-        [sys.executable, "-m", "secposture", "--lang", "en", "sweep", "-c", str(swept_lab.config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    proc = secposture("--lang", "en", "sweep", "-c", str(swept_lab.config), timeout=60)
     # Then it refuses before sending anything, in one line, exit 4
     assert proc.returncode == exitcodes.ENVIRONMENT, proc.stderr
     assert "Refusing to scan" in proc.stderr and "Traceback" not in proc.stderr
