@@ -1,0 +1,1 @@
+"""Jinja2 templates (a package so that they ship in the wheel and load with importlib.resources)."""

@@ -1,0 +1,1 @@
+"""Network devices over SSH: netmiko collection, configuration structure, redaction, parsing."""

@@ -65,6 +65,7 @@ class Tally:
 
     @property
     def coverage(self) -> float:
+        """Assessed findings over applicable ones, 0-1 (0 when nothing applied)."""
         return self.assessed / self.applicable if self.applicable else 0.0
 
     @property
@@ -108,6 +109,8 @@ def score_findings(findings: Iterable[Finding]) -> Score:
 
 
 class ItemStatus(StrEnum):
+    """Whether a requirement or section got a score, and if not, which kind of gap it is."""
+
     SCORED = "scored"
     NOT_ASSESSED = "not_assessed"
     NOT_APPLICABLE = "not_applicable"
@@ -178,6 +181,8 @@ class SectionScore(Record):
 
 
 class TierResult(Record):
+    """The GCI-style tier a framework score falls in, with whether its cut-offs are verified."""
+
     rank: int
     id: str
     name_vi: str
