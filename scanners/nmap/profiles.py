@@ -113,7 +113,7 @@ def top_tcp_ports(n: int) -> tuple[int, ...] | None:
 
 
 def _common(spec: ProfileSpec, host_timeout_s: int) -> list[str]:
-    # -n: reverse DNS is done apart, in parallel and bounded (scanners/names.py); nmap's own
+    # -n: reverse DNS is done apart, in parallel and bounded (scanners/probes/names.py); nmap's own
     # lookups cost 26 s on a /24 with no resolver answering (reference/lab.md).
     return ["-n", "-Pn", spec.timing, f"--host-timeout={host_timeout_s}s"]
 

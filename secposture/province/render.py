@@ -27,7 +27,7 @@ def render_page(view: AggregateView, lang: str) -> str:
     """One province or district page as HTML text (no script, nothing fetched)."""
     # The agency report's environment: autoescape, and every value passes its finalize hook
     # that shows control and bidi characters as [U+XXXX]; bundles are untrusted text too.
-    template = environment().get_template(f"{view.kind}.html.j2")
+    template = environment().get_template(f"province/{view.kind}.html.j2")
     return template.render(view=view, lang=lang, t=translator(lang), version=__version__)
 
 

@@ -312,7 +312,7 @@ def week_sweep(week: int, started: datetime) -> SweepResult:
         _obs(
             "http.title", "192.168.1.40", 80, title="HP LaserJet Pro M404dn", status=200, tls=False
         ),
-        # As the config audit (scanners/devices.py) records a device it has read
+        # As the config audit (scanners/devices/collect.py) records a device it has read
         _obs(
             "device.facts",
             "192.168.1.2",

@@ -5,9 +5,9 @@ made safe in one place: the Jinja environment's ``finalize`` hook shows control 
 characters as ``[U+XXXX]``, and autoescape makes every value text, never markup.
 
 The page holds exactly one script, the inventory table's sort and filter
-(``templates/_inventory_table.js.j2``, ours, never network text), and its Content-Security-Policy
-allows that script by its SHA-256 and nothing else: no other script, no inline event handler,
-no fetch of any kind.
+(``templates/agency/_inventory_table.js.j2``, ours, never network text), and its
+Content-Security-Policy allows that script by its SHA-256 and nothing else: no other script, no
+inline event handler, no fetch of any kind.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from secposture.report.view.build import build_view
 from secposture.report.view.context import ReportContext
 from secposture.report.view.text import visible_text
 
-SCRIPT_TEMPLATE = "_inventory_table.js.j2"
+SCRIPT_TEMPLATE = "agency/_inventory_table.js.j2"
 
 
 def render_html(
@@ -53,7 +53,7 @@ def render_html(
         result, findings, score, config, lang, generated or utcnow(), context or ReportContext()
     )
     script, _ = inventory_script()
-    template = environment().get_template("report.html.j2")
+    template = environment().get_template("agency/report.html.j2")
     return template.render(
         view=view,
         lang=lang,

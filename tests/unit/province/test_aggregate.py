@@ -24,6 +24,7 @@ from secposture.province.pages import AggregatePaths, write_aggregate
 from secposture.province.store import CollectorStore
 from secposture.province.synthetic import SyntheticProvince, make_payload, make_province
 from secposture.report.outputs.html import content_security_policy
+from secposture.report.outputs.pdf import OFFLINE_FLAGS
 
 NOW = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)  # 10:00 on Monday 30/11 in Vietnam
 HOSTILE = '<img src=x onerror=alert(1)><script>document.title="PWNED"</script>'
@@ -158,17 +159,8 @@ def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *OFFLINE_FLAGS,
             "--hide-scrollbars",
-            "--host-resolver-rules=MAP * ~NOTFOUND",
-            "--proxy-server=http://127.0.0.1:9",
             f"--user-data-dir={profile}",
             "--enable-logging=stderr",
             "--v=0",

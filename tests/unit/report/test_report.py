@@ -290,7 +290,11 @@ def test_times_follow_the_reader_language() -> None:
 
 TEMPLATES = resources.files("templates")
 # The agency report's own templates (the province pages test theirs).
-REPORT_TEMPLATES = ("report.html.j2", "_styles.html.j2", "_inventory_table.js.j2")
+REPORT_TEMPLATES = (
+    "agency/report.html.j2",
+    "_shared/_styles.html.j2",
+    "agency/_inventory_table.js.j2",
+)
 T_CALL = re.compile(r"\bt\(")
 T_KEY = re.compile(r"\bt\(\s*[\"']([a-z0-9_.]+)[\"']")
 ANY_KEY = re.compile(r"[\"'](report\.[a-z0-9_.]+)[\"']")
