@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from scanners.probes.budget import ProbeBudget
 from scanners.scope import Scope
 
 
@@ -84,6 +85,7 @@ class ScanContext:
     deadline: float = field(default_factory=lambda: time.monotonic() + 4 * 3600)
     privileged: bool = field(default_factory=lambda: os.geteuid() == 0)
     procs: Processes = field(default_factory=Processes)
+    probes: ProbeBudget = field(default_factory=ProbeBudget)  # every direct probe's caps
 
     def remaining(self) -> float:
         """Seconds left before the sweep's time limit."""

@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from scanners.attempt import Clock, completed, skipped
@@ -22,7 +24,7 @@ from scanners.nmap.run import NmapRun, run_nmap
 from scanners.probes.http import probe_http
 from scanners.probes.names import NameAnswer
 from scanners.probes.redis import probe_redis
-from scanners.probes.snmp import probe_snmp
+from scanners.probes.snmp import probe_snmp_many
 from scanners.probes.telnet import probe_telnet
 from scanners.probes.tls import probe_tls
 from secposture.model.records import (
@@ -71,12 +73,18 @@ def udp_scan(ctx: ScanContext, ips: list[str]) -> NmapRun | None:
         f"--min-hostgroup={len(ips)}",
     ]
     run = run_nmap(ctx, "ports.udp", ips, args, timeout_s=ctx.host_timeout_s + BATCH_SLACK_S)
+    unjudged = []
     for ip in ips:
         data = run.host(ip)
         snmp = (data or {}).get("udp", {}).get(161, {})
         if snmp.get("state") in ("open", "open|filtered") and not _has_snmp_evidence(snmp):
-            # nmap's SNMP scripts left nothing: ask directly rather than leave it unjudged.
-            run.extra[ip] = probe_snmp(ctx.scope.require(ip))
+            unjudged.append(ctx.scope.require(ip))
+    if unjudged:
+        # nmap's SNMP scripts left nothing: ask these hosts directly, all at once, rather
+        # than leave them unjudged. A host that answered nmap is not asked again.
+        run.extra |= probe_snmp_many(
+            unjudged, timeout=ctx.limit(spec.snmp_wait_s), pacer=ctx.probes.pacer
+        )
     return run
 
 
@@ -124,7 +132,9 @@ def host_detail(ctx: ScanContext, host: Host, tcp_data: dict[str, Any]) -> HostS
     found = open_ports(tcp_data)
     services: list[Service] = []
 
-    telnets = {p: probe_telnet(ip, p) for p in found if p in TELNET_PORTS}
+    telnet_ports = [p for p in found if p in TELNET_PORTS]
+    asked = ctx.probes.run_all(ip, [partial(probe_telnet, ip, p) for p in telnet_ports])
+    telnets = dict(zip(telnet_ports, asked, strict=True))
     direct = {p for p, probe in telnets.items() if probe is not None and probe.is_telnet}
     for port in sorted(direct):
         probe = telnets[port]
@@ -169,28 +179,38 @@ def host_detail(ctx: ScanContext, host: Host, tcp_data: dict[str, Any]) -> HostS
         services += _phase1_services(tcp_data, rest)
 
     clock = Clock()
-    probed: list[Observation] = []
+    # Every probe of the host at once, within the sweep's caps; observations in this order.
+    answers = ctx.probes.run_all(ip, _service_probes(ip, services, spec.version_detection))
+    probed = [o for answer in answers for o in answer]
+    if probed or services:
+        out.observations += probed
+        out.attempts.append(completed("probes", ip, f"{len(probed)} observations", clock=clock))
+    out.host = out.host.model_copy(update={"services": tuple(services)})
+    return out
+
+
+def _service_probes(
+    ip: str, services: list[Service], version_detection: bool
+) -> list[Callable[[], list[Observation]]]:
+    """The direct probes each open TCP service gets: HTTP, TLS (and HTTP over it), Redis."""
+    probes: list[Callable[[], list[Observation]]] = []
     for svc in services:
         if svc.proto != "tcp":
             continue
         tls = (
             svc.tunnel == "ssl"
             or svc.name in TLS_NAMES
-            or (not spec.version_detection and svc.port in TLS_PORTS)
+            or (not version_detection and svc.port in TLS_PORTS)
         )
         if svc.name in HTTP_NAMES and not tls:
-            probed += probe_http(ip, svc.port)
+            probes.append(partial(probe_http, ip, svc.port))
         elif tls:
-            probed += probe_tls(ip, svc.port)
+            probes.append(partial(probe_tls, ip, svc.port))
             if svc.name in ("https", "https-alt", "http") or svc.port in (443, 8443):
-                probed += probe_http(ip, svc.port, tls=True)
+                probes.append(partial(probe_http, ip, svc.port, tls=True))
         if svc.name == "redis" or (svc.port in REDIS_PORTS and not svc.name):
-            probed += probe_redis(ip, svc.port)
-    if probed or services:
-        out.observations += probed
-        out.attempts.append(completed("probes", ip, f"{len(probed)} observations", clock=clock))
-    out.host = out.host.model_copy(update={"services": tuple(services)})
-    return out
+            probes.append(partial(probe_redis, ip, svc.port))
+    return probes
 
 
 def _phase1_services(tcp_data: dict[str, Any], ports: list[int]) -> list[Service]:

@@ -124,6 +124,7 @@ class HostSweep:
                 self.ctx.procs.stop()
             for pool in self._pools:
                 pool.shutdown(wait=finished_normally, cancel_futures=True)
+            self.ctx.probes.close()
 
     # -- scheduling ------------------------------------------------------------------------
     def _submit(

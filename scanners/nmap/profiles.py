@@ -65,11 +65,19 @@ class ProfileSpec:
     os_detection: bool = False
     timing: str = "-T4"
     batch: int = 64  # hosts per nmap process in port discovery
+    # How long the direct SNMP probe waits for the hosts of a batch that nmap's own SNMP
+    # probe left unjudged (one wait per batch, asked once: nmap's probe was the first try).
+    snmp_wait_s: float = 1.5
 
 
 PROFILES: dict[str, ProfileSpec] = {
     "quick": ProfileSpec(
-        tcp_top=100, udp_ports=(161,), version_detection=False, tcp_scripts=("ftp-anon",), batch=128
+        tcp_top=100,
+        udp_ports=(161,),
+        version_detection=False,
+        tcp_scripts=("ftp-anon",),
+        batch=128,
+        snmp_wait_s=1.0,
     ),
     "standard": ProfileSpec(
         tcp_top=1000, udp_ports=UDP_PORTS, version_detection=True, tcp_scripts=STANDARD_SCRIPTS
@@ -90,6 +98,7 @@ PROFILES: dict[str, ProfileSpec] = {
         udp_version_detection=True,
         os_detection=True,
         batch=32,
+        snmp_wait_s=2.0,
     ),
 }
 

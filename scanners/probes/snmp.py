@@ -1,74 +1,132 @@
-"""SNMP: a direct SNMPv2c GET with the default communities, when nmap's scripts said nothing."""
+"""SNMP: direct SNMPv2c GETs with the default communities, when nmap's scripts said nothing.
+
+One socket asks every candidate host of a batch at once and matches the answers as they come
+(by the answering address and the community it echoes), so a batch costs one wait, however
+many of its hosts never answer: on a LAN most hosts drop 161/udp silently (nmap then says
+``open|filtered``), and asking them one after another cost a second or two each.
+"""
 
 from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable, Iterable
 
+from scanners.probes.budget import Pacer
 from secposture.model.records import Observation
 
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
 SYS_NAME = "1.3.6.1.2.1.1.5.0"
+COMMUNITIES = ("public", "private")
+# What the probe did, in order, for a caller that wants to see it: ("send", ip) per packet,
+# ("wait", None) when it starts waiting for answers.
+Trace = Callable[[str, str | None], None]
 
 
 def probe_snmp(
     ip: str,
-    communities: tuple[str, ...] = ("public", "private"),
+    communities: tuple[str, ...] = COMMUNITIES,
     *,
     timeout: float = 1.0,
-    tries: int = 2,
     port: int = 161,
 ) -> list[Observation]:
-    """SNMPv2c GET sysDescr/sysName with each default community; one answer is proof.
+    """SNMPv2c GET sysDescr/sysName of one host with each default community."""
+    return probe_snmp_many([ip], communities, timeout=timeout, port=port)[ip]
 
-    Used when nmap's SNMP scripts left no evidence on a port that is open or open|filtered:
-    an unanswered UDP probe is lost easily when many nmap processes share a link, and
-    without evidence the check can only say not_assessed."""
+
+def probe_snmp_many(
+    ips: Iterable[str],
+    communities: tuple[str, ...] = COMMUNITIES,
+    *,
+    timeout: float = 1.0,
+    port: int = 161,
+    pacer: Pacer | None = None,
+    trace: Trace | None = None,
+) -> dict[str, list[Observation]]:
+    """SNMPv2c GET sysDescr/sysName to every host with each community; one answer is proof.
+
+    Every request goes out before the probe waits for any answer; then it waits once, at most
+    ``timeout`` seconds, and stops as soon as every host has answered every community. nmap's
+    own SNMP probe of the same port was the first try, so each host is asked once here.
+    Returns, per host, an ``snmp.community`` observation per community (accepted or not) and
+    the ``snmp.sysdescr`` / ``snmp.sysname`` it read."""
+    targets = list(dict.fromkeys(ips))
+    answers: dict[tuple[str, str], dict[str, str]] = {}
+    wanted = {(ip, c) for ip in targets for c in communities}
+    unsendable: set[str] = set()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        requests = {c: _get_request(c) for c in communities}
+        for ip in targets:
+            for community in communities:
+                if pacer is not None:
+                    pacer.take()
+                try:
+                    sock.sendto(requests[community], (ip, port))
+                except OSError:
+                    unsendable.add(ip)  # no route: nothing to wait for from this host
+                    break
+                if trace is not None:
+                    trace("send", ip)
+        wanted = {(ip, c) for ip, c in wanted if ip not in unsendable}
+        if trace is not None:
+            trace("wait", None)
+        deadline = time.monotonic() + timeout
+        while wanted - answers.keys():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            sock.settimeout(left)
+            try:
+                data, peer = sock.recvfrom(65535)
+            except (TimeoutError, OSError):
+                break
+            answer = _read_answer(data)
+            if answer is not None and (peer[0], answer[0]) in wanted:
+                answers[(peer[0], answer[0])] = answer[1]
+    return {
+        ip: [] if ip in unsendable else _observations(ip, port, communities, answers)
+        for ip in targets
+    }
+
+
+def _get_request(community: str) -> bytes:
     from scapy.asn1.asn1 import ASN1_OID
     from scapy.layers.snmp import SNMP, SNMPget, SNMPvarbind
 
-    answers: dict[str, dict[str, str]] = {}
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(timeout)
-        for _ in range(tries):
-            pending = [c for c in communities if c not in answers]
-            if not pending:
-                break
-            for community in pending:
-                get = SNMP(
-                    community=community,
-                    PDU=SNMPget(
-                        varbindlist=[
-                            SNMPvarbind(oid=ASN1_OID(SYS_DESCR)),
-                            SNMPvarbind(oid=ASN1_OID(SYS_NAME)),
-                        ]
-                    ),
-                )
-                try:
-                    sock.sendto(bytes(get), (ip, port))
-                except OSError:
-                    return []
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline and len(answers) < len(communities):
-                try:
-                    data, peer = sock.recvfrom(65535)
-                except (TimeoutError, OSError):
-                    break
-                if peer[0] != ip:
-                    continue
-                try:
-                    reply = SNMP(data)
-                    community = reply.community.val.decode("utf-8", errors="replace")
-                    values = {
-                        str(vb.oid.val): _snmp_text(vb.value.val) for vb in reply.PDU.varbindlist
-                    }
-                except Exception:  # noqa: S112 - a malformed reply is no evidence
-                    continue
-                if community in communities:
-                    answers[community] = values
+    get = SNMP(
+        community=community,
+        PDU=SNMPget(
+            varbindlist=[
+                SNMPvarbind(oid=ASN1_OID(SYS_DESCR)),
+                SNMPvarbind(oid=ASN1_OID(SYS_NAME)),
+            ]
+        ),
+    )
+    return bytes(get)
+
+
+def _read_answer(data: bytes) -> tuple[str, dict[str, str]] | None:
+    """The community and the values of one reply; None for anything that is not one."""
+    from scapy.layers.snmp import SNMP
+
+    try:
+        reply = SNMP(data)
+        community = reply.community.val.decode("utf-8", errors="replace")
+        values = {str(vb.oid.val): _snmp_text(vb.value.val) for vb in reply.PDU.varbindlist}
+    except Exception:  # a malformed reply is no evidence, whatever scapy raises
+        return None
+    return community, values
+
+
+def _observations(
+    ip: str,
+    port: int,
+    communities: tuple[str, ...],
+    answers: dict[tuple[str, str], dict[str, str]],
+) -> list[Observation]:
     out = []
     for community in communities:
-        found = answers.get(community)
+        found = answers.get((ip, community))
         descr = (found or {}).get(SYS_DESCR, "")[:1000]
         out.append(
             Observation(

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import SweptLab
-from support.commands import secposture
+from support.commands import in_scanner, secposture, start_tcpdump
 
 from secposture.lab import LabState, scanner_exec
 from secposture.model import exitcodes
@@ -181,3 +181,57 @@ def test_direct_snmp_probe_reads_the_printer(lab: LabState) -> None:
     assert accepted == {"public": True, "private": False}
     assert any(o["kind"] == "snmp.sysname" and o["data"]["sysname"] == "printer-01" for o in seen)
     assert any(o["kind"] == "snmp.sysdescr" and "LaserJet" in o["data"]["sysdescr"] for o in seen)
+
+
+def test_snmp_probe_asks_every_candidate_before_it_waits(lab: LabState) -> None:
+    """(issue #20) One socket, every GET out before any wait: a batch costs one wait however
+    many hosts stay silent, and the real snmpd's evidence is still read."""
+    # Given four lab hosts with no SNMP agent and the printer's real snmpd, printer last
+    silent = ["10.77.0.10", "10.77.0.20", "10.77.0.30", "10.77.0.50"]
+    candidates = [*silent, "10.77.0.40"]
+    code = (
+        "import json, sys; from scanners.probes.snmp import probe_snmp_many\n"
+        "trace = []\n"
+        "found = probe_snmp_many(\n"
+        "    sys.argv[1:], timeout=1.0, trace=lambda e, ip: trace.append([e, ip])\n"
+        ")\n"
+        "print(json.dumps({'trace': trace, 'found': {ip: [o.model_dump(mode='json') for o in obs]"
+        " for ip, obs in found.items()}}))"
+    )
+    capture = start_tcpdump(
+        ["ip", "netns", "exec", lab.scanner_ns, "tcpdump", "-n", "-l", "-i", "any", "udp port 161"]
+    )
+    try:
+        # When the probe runs from the scanner namespace
+        proc = in_scanner(lab, code, *candidates, check=True)
+    finally:
+        capture.terminate()
+        wire, _ = capture.communicate(timeout=10)
+    done = json.loads(proc.stdout)
+    # Then it sent both communities to every candidate, and only then waited
+    assert done["trace"] == [["send", ip] for ip in candidates for _ in range(2)] + [["wait", None]]
+    # and the packets really left: on the wire, every request to the silent hosts comes before
+    # the first answer (the printer is asked last, so no answer can come before them)
+    lines = [line for line in wire.splitlines() if " IP " in f" {line}"]
+    requests = [i for i, line in enumerate(lines) if re.search(r" > 10\.77\.0\.\d+\.161: ", line)]
+    answers = [i for i, line in enumerate(lines) if re.search(r" 10\.77\.0\.40\.161 > ", line)]
+    target = re.compile(r" > (10\.77\.0\.\d+)\.161: ")
+    asked = {m.group(1) for i in requests if (m := target.search(lines[i]))}
+    assert asked == set(candidates)
+    assert answers, wire
+    silent_requests = [i for i in requests if not re.search(r" > 10\.77\.0\.40\.161: ", lines[i])]
+    assert len(silent_requests) == 2 * len(silent)
+    assert max(silent_requests) < min(answers)
+    # and the printer's evidence is found, the silent hosts accepted nothing
+    printer = done["found"]["10.77.0.40"]
+    accepted = {
+        o["data"]["community"]: o["data"]["accepted"]
+        for o in printer
+        if o["kind"] == "snmp.community"
+    }
+    assert accepted == {"public": True, "private": False}
+    assert any(
+        o["kind"] == "snmp.sysname" and o["data"]["sysname"] == "printer-01" for o in printer
+    )
+    for ip in silent:
+        assert [o["data"]["accepted"] for o in done["found"][ip]] == [False, False]
