@@ -391,6 +391,93 @@ def _print_any(ctx: ServiceContext) -> list[str]:
     return ["socat", "-u", "TCP-LISTEN:9100,fork,reuseaddr", "OPEN:/dev/null"]
 
 
+# Services on every address of their host (the /22 benchmarks give a host an address block):
+# one listener answers for all of the block's addresses.
+ANY_HTTP_TITLE = "Router admin - login"
+ANY_SNMP_SYS_DESCR = "Linux lab-agent 6.1 (secposture /22 benchmark)"
+
+
+def _ssh_any(ctx: ServiceContext) -> list[str]:
+    work = ctx.workdir("ssh-any")
+    key = work / "ssh_host_ed25519_key"
+    if not key.exists():
+        _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)])
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    config = write_file(
+        work / "sshd_config",
+        f"""ListenAddress 0.0.0.0
+HostKey {key}
+PidFile {work / "sshd.pid"}
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile none
+AllowUsers secposture-lab-nobody
+UsePAM no
+MaxStartups 100:30:200
+""",
+    )
+    return ["/usr/sbin/sshd", "-D", "-e", "-f", str(config)]
+
+
+def _http_any(ctx: ServiceContext) -> list[str]:
+    www = ctx.workdir("http-any") / "www"
+    www.mkdir(mode=0o755, exist_ok=True)
+    page = (
+        f"<!DOCTYPE html><html><head><title>{ANY_HTTP_TITLE}</title></head><body>"
+        '<form method="post" action="/login.cgi"><input name="username">'
+        '<input type="password" name="password"></form></body></html>\n'
+    )
+    write_file(www / "index.html", page, 0o644)
+    return [sys.executable, "-I", "-m", "http.server", "80", "--directory", str(www)]
+
+
+def _ftp_any(ctx: ServiceContext) -> list[str]:
+    work = ctx.workdir("ftp-any")
+    anon_root, empty = work / "anon", work / "empty"
+    for directory in (anon_root, empty):
+        directory.mkdir(mode=0o755, exist_ok=True)
+        os.chmod(directory, 0o755)  # world-readable on purpose: it is public FTP
+    # No listen_address: every address; no pasv_address: the control connection's.
+    config = write_file(
+        work / "vsftpd.conf",
+        f"""listen=YES
+listen_ipv6=NO
+listen_port=21
+background=NO
+anonymous_enable=YES
+no_anon_password=YES
+anon_root={anon_root}
+local_enable=NO
+write_enable=NO
+secure_chroot_dir={empty}
+pasv_enable=YES
+connect_from_port_20=NO
+max_clients=0
+max_per_ip=0
+xferlog_enable=NO
+vsftpd_log_file={work / "vsftpd.log"}
+""",
+    )
+    return ["vsftpd", str(config)]
+
+
+def _snmp_any(ctx: ServiceContext) -> list[str]:
+    work = ctx.workdir("snmp-any")
+    (work / "persist").mkdir(mode=0o700, exist_ok=True)
+    config = write_file(
+        work / "snmpd.conf",
+        f"""agentAddress udp:161
+rocommunity public default
+sysDescr {ANY_SNMP_SYS_DESCR}
+sysName {ctx.host.name}
+smuxsocket 127.0.0.1
+[snmp] persistentDir {work / "persist"}
+""",
+    )
+    pid, log = work / "snmpd.pid", work / "snmpd.log"
+    return ["snmpd", "-f", "-C", "-c", str(config), "-p", str(pid), "-Lf", str(log)]
+
+
 def _port_stand_in(port: int) -> Callable[[ServiceContext], list[str]]:
     def command(ctx: ServiceContext) -> list[str]:
         # One byte and close: a silent listener would make nmap -sV wait out every probe.
@@ -413,6 +500,10 @@ SCANNER_TEST_SERVICES = (
     LabService("dns-ptr", _dns_ptr, None),
     LabService("mdns", _avahi, None, programs=("avahi-daemon",)),
     LabService("print-any", _print_any, 9100, programs=("socat",)),
+    LabService("ssh-any", _ssh_any, 22, banner=b"SSH-2.0-", programs=("/usr/sbin/sshd",)),
+    LabService("http-any", _http_any, 80),
+    LabService("ftp-any", _ftp_any, 21, banner=b"220", programs=("vsftpd",)),
+    LabService("snmp-any", _snmp_any, 161, "udp", programs=("snmpd",)),
     # Stand-ins: neither SQL Server nor MongoDB is packaged for Debian 12 and no registry here
     # ships their binaries, so these only listen on their ports (exposure is judged by port).
     LabService("mssql-port", _port_stand_in(1433), 1433, programs=("socat",)),
