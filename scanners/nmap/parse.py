@@ -1,18 +1,32 @@
-"""nmap XML → hosts, services and observations, through python-nmap's parser.
+"""nmap XML → hosts, services and observations, one ``<host>`` at a time.
 
-python-nmap's dict format is kept as the host entry every stage passes on; the two facts it
-drops (a port's TLS tunnel, the summarised ``extraports``) are read from the same document.
+Each host entry keeps python-nmap's dict shape (``PortScanner.analyse_nmap_xml_scan``), the
+format every stage passes on, plus the two facts python-nmap drops: a port's TLS ``tunnel`` and
+the summarised ``extraports``. The document is read as a stream (issue #20): a sweep's small
+output and a 10,000-host report imported from a file go through the same per-host converter,
+and a host's elements are let go as soon as it has been converted.
+
+The XML comes from nmap or from a file someone hands over, so entity declarations and external
+references are refused as defusedxml refuses them (billion laughs, XXE) while ``<!DOCTYPE
+nmaprun>``, which nmap writes, is accepted. Declarations can only stand in the prolog, before
+the root element: a guard parser with defusedxml's handlers reads the prolog before the
+(C-accelerated) element parser sees it, and steps aside once the root element starts.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Any, cast
+from xml.parsers import expat
 
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, EntitiesForbidden, ExternalReferenceForbidden
 
 from scanners.attempt import ParseError
 from scanners.nmap.scripts import observations_from_scripts
 from secposture.model.records import Host, Observation, Service
+
+CHUNK = 64 * 1024
 
 
 def port_states(data: dict[str, Any], proto: str = "tcp") -> dict[int, str]:
@@ -29,40 +43,262 @@ class NmapParseError(ParseError):
     """nmap's XML could not be read."""
 
 
-def parse_nmap_xml(xml: str) -> dict[str, dict[str, Any]]:
-    """Hosts of an nmap XML document in python-nmap's dict format, keyed by IP.
+def _required(element: ET.Element | None, what: str) -> ET.Element:
+    if element is None:
+        raise NmapParseError(f"nmap XML could not be parsed: a <host> has no <{what}>")
+    return element
 
-    python-nmap drops two facts the sweep needs, so they are read from the same document and
-    added: ``tunnel`` on a port ("ssl" for HTTPS and other TLS services) and, per host,
-    ``extraports`` (the states nmap summarised instead of listing: "1000 filtered" is what a
-    host dropping everything looks like).
+
+def host_entry(dhost: ET.Element) -> tuple[str, dict[str, Any]]:
+    """One ``<host>`` element as its address and python-nmap's per-host dict, with ``tunnel``
+    on the ports that have one and the host's ``extraports`` states.
+
+    This follows ``analyse_nmap_xml_scan`` line for line, quirks included (an OS match's
+    ``accuracy`` is that of its last class, as python-nmap reports it; a ``<service>`` without
+    a name gives ``None``), so that entries read before and after issue #20 are equal;
+    tests/unit/scanners/test_nmap_stream.py compares the two on every recorded fixture.
     """
-    import nmap
+    host: str | None = None
+    address_block: dict[str, Any] = {}
+    vendor_block: dict[str, Any] = {}
+    for address in dhost.findall("address"):
+        addtype = address.get("addrtype")
+        address_block[str(addtype)] = address.get("addr")
+        if addtype == "ipv4":
+            host = address_block[addtype]
+        elif addtype == "mac" and address.get("vendor") is not None:
+            vendor_block[address_block[addtype]] = address.get("vendor")
+    if host is None:
+        host = _required(dhost.find("address"), "address").get("addr")
+    hostnames = [
+        {"name": h.get("name"), "type": h.get("type")} for h in dhost.findall("hostnames/hostname")
+    ] or [{"name": "", "type": ""}]
+    data: dict[str, Any] = {"hostnames": hostnames, "addresses": address_block}
+    data["vendor"] = vendor_block
+    for dstatus in dhost.findall("status"):
+        data["status"] = {"state": dstatus.get("state"), "reason": dstatus.get("reason")}
+    for duptime in dhost.findall("uptime"):
+        data["uptime"] = {"seconds": duptime.get("seconds"), "lastboot": duptime.get("lastboot")}
+    for dport in dhost.findall("ports/port"):
+        proto = dport.get("protocol")
+        port = int(str(dport.get("portid")))
+        dstate = _required(dport.find("state"), "state")
+        name: str | None = ""
+        product = version = extrainfo = conf = ""
+        cpe: str | None = ""
+        for dname in dport.findall("service"):
+            name = dname.get("name")
+            product = dname.get("product") or product
+            version = dname.get("version") or version
+            extrainfo = dname.get("extrainfo") or extrainfo
+            conf = dname.get("conf") or conf
+            for dcpe in dname.findall("cpe"):
+                cpe = dcpe.text
+        entry: dict[str, Any] = {
+            "state": dstate.get("state"),
+            "reason": dstate.get("reason"),
+            "name": name,
+            "product": product,
+            "version": version,
+            "extrainfo": extrainfo,
+            "conf": conf,
+            "cpe": cpe,
+        }
+        data.setdefault(cast(str, proto), {})[port] = entry  # python-nmap keys by it as is
+        for dscript in dport.findall("script"):
+            entry.setdefault("script", {})[dscript.get("id")] = dscript.get("output")
+        service = dport.find("service")
+        tunnel = service.get("tunnel") if service is not None else None
+        if tunnel:
+            entry["tunnel"] = tunnel
+    for dhostscript in dhost.findall("hostscript"):
+        for dscript in dhostscript.findall("script"):
+            data.setdefault("hostscript", []).append(
+                {"id": dscript.get("id"), "output": dscript.get("output")}
+            )
+    for dos in dhost.findall("os"):
+        data["portused"] = [
+            {"state": u.get("state"), "proto": u.get("proto"), "portid": u.get("portid")}
+            for u in dos.findall("portused")
+        ]
+        osmatch = []
+        for dosmatch in dos.findall("osmatch"):
+            accuracy = dosmatch.get("accuracy")
+            osclass = []
+            for dosclass in dosmatch.findall("osclass"):
+                accuracy = dosclass.get("accuracy")  # python-nmap's: the last class's
+                osclass.append(
+                    {
+                        "type": dosclass.get("type"),
+                        "vendor": dosclass.get("vendor"),
+                        "osfamily": dosclass.get("osfamily"),
+                        "osgen": dosclass.get("osgen"),
+                        "accuracy": accuracy,
+                        "cpe": [c.text for c in dosclass.findall("cpe")],
+                    }
+                )
+            osmatch.append(
+                {
+                    "name": dosmatch.get("name"),
+                    "accuracy": accuracy,
+                    "line": dosmatch.get("line"),
+                    "osclass": osclass,
+                }
+            )
+        data["osmatch"] = osmatch
+    for dfingerprint in dhost.findall("osfingerprint"):
+        data["fingerprint"] = dfingerprint.get("fingerprint")
+    states: dict[str, int] = {}
+    for extra in dhost.iter("extraports"):
+        state = extra.get("state", "")
+        states[state] = states.get(state, 0) + int(extra.get("count", "0") or 0)
+    data["extraports"] = states
+    return str(host), data
 
+
+class _PrologGuard:
+    """defusedxml's refusals (entity declarations, external references) over the prolog.
+
+    The same handlers as ``defusedxml.ElementTree.DefusedXMLParser(forbid_dtd=False)``, on a
+    bare expat parser that builds nothing. It is fed each chunk before the element parser;
+    once the root element starts nothing can be declared any more, and it stops.
+    """
+
+    class _RootStarted(Exception):
+        pass
+
+    def __init__(self) -> None:
+        self.done = False
+        self._parser = expat.ParserCreate()
+        self._parser.EntityDeclHandler = self._entity
+        self._parser.UnparsedEntityDeclHandler = self._unparsed
+        self._parser.ExternalEntityRefHandler = self._external
+        self._parser.StartElementHandler = self._root
+
+    @staticmethod
+    def _entity(
+        name: str,
+        is_pe: int,
+        value: str | None,
+        base: str | None,
+        sysid: str | None,
+        pubid: str | None,
+        notation: str | None,
+    ) -> None:
+        raise EntitiesForbidden(name, value, base, sysid, pubid, notation)
+
+    @staticmethod
+    def _unparsed(
+        name: str, base: str | None, sysid: str | None, pubid: str | None, notation: str | None
+    ) -> None:
+        raise EntitiesForbidden(name, None, base, sysid, pubid, notation)
+
+    @staticmethod
+    def _external(context: str, base: str | None, sysid: str | None, pubid: str | None) -> int:
+        raise ExternalReferenceForbidden(context, base, sysid, pubid)
+
+    def _root(self, name: str, attrs: dict[str, str]) -> None:
+        raise self._RootStarted
+
+    def feed(self, chunk: bytes | str, final: bool = False) -> None:
+        """Check ``chunk``; a malformed prolog is left to the element parser to report."""
+        if self.done:
+            return
+        try:
+            self._parser.Parse(chunk, final)
+        except (self._RootStarted, expat.ExpatError):
+            self.done = True
+
+
+@dataclass(slots=True)
+class NmapDocument:
+    """An nmap XML document read chunk by chunk: its run facts and, as each ``<host>`` ends,
+    that host's entry (``feed`` and ``close`` return the entries completed so far).
+
+    Only direct children of the root are kept, and only until they end: the memory held is one
+    host's elements, whatever the size of the document. A host that cannot be converted is
+    remembered in ``error`` and no later host is read: the caller raises it after checking
+    well-formedness, so that a cut-short file says so first, as a whole-document parser would.
+    """
+
+    root_tag: str | None = None
+    args: str = ""
+    start: str = ""
+    scaninfo: dict[str, str] = field(default_factory=dict)
+    runstats: bool = False  # a <runstats> was read
+    finished: bool = False  # ... with its <finished> and <hosts>
+    error: NmapParseError | None = None
+    _guard: _PrologGuard = field(default_factory=_PrologGuard)
+    _parser: ET.XMLPullParser[ET.Element] = field(
+        default_factory=lambda: ET.XMLPullParser(events=("start", "end"))
+    )
+    _root: ET.Element | None = None
+    _depth: int = 0
+
+    def feed(self, chunk: bytes | str) -> list[tuple[str, dict[str, Any]]]:
+        """Read one more piece of the document (``DefusedXmlException``, ``ET.ParseError``)."""
+        self._guard.feed(chunk)
+        self._parser.feed(chunk)
+        return self._events()
+
+    def close(self) -> list[tuple[str, dict[str, Any]]]:
+        """The end of the document (``ET.ParseError`` when it is not whole). The caller then
+        looks at ``root_tag``, ``finished`` and ``error``, in its own order."""
+        self._guard.feed(b"", final=True)
+        self._parser.close()
+        return self._events()
+
+    def _events(self) -> list[tuple[str, dict[str, Any]]]:
+        hosts: list[tuple[str, dict[str, Any]]] = []
+        depth = self._depth
+        for item in self._parser.read_events():
+            event, elem = cast(tuple[str, ET.Element], item)  # only start and end were asked
+            if event == "start":
+                depth += 1
+                if depth == 1:
+                    self._root = elem
+                    self.root_tag = elem.tag
+                    self.args, self.start = elem.get("args", ""), elem.get("start", "")
+                continue
+            depth -= 1
+            if depth != 1 or self._root is None:
+                continue
+            self._root.remove(elem)  # the document keeps nothing of a child once read
+            if self.root_tag != "nmaprun":
+                continue
+            if elem.tag == "host" and self.error is None:
+                try:
+                    hosts.append(host_entry(elem))
+                except NmapParseError as exc:
+                    self.error = exc
+                except (ValueError, TypeError, AttributeError) as exc:
+                    self.error = NmapParseError(f"nmap XML could not be parsed: {exc}")
+            elif elem.tag == "scaninfo":
+                self.scaninfo[elem.get("protocol", "")] = elem.get("services", "")
+            elif elem.tag == "runstats":
+                self.runstats = True
+                self.finished = elem.find("finished") is not None and elem.find("hosts") is not None
+        self._depth = depth
+        return hosts
+
+
+def parse_nmap_xml(xml: str) -> dict[str, dict[str, Any]]:
+    """Hosts of an nmap XML document in python-nmap's dict format (see ``host_entry``), keyed
+    by IP; ``NmapParseError`` when the document is refused, not whole, or not nmap's."""
+    doc = NmapDocument()
+    scan: dict[str, dict[str, Any]] = {}
     try:
-        scanner = nmap.PortScanner.__new__(nmap.PortScanner)  # skip its `nmap -V` probe
-        scanner._scan_result = {}
-        result = scanner.analyse_nmap_xml_scan(nmap_xml_output=xml)
-        root = ElementTree.fromstring(xml)
-    except Exception as exc:  # python-nmap raises bare PortScannerError and ET errors
+        for at in range(0, len(xml), CHUNK):
+            scan.update(doc.feed(xml[at : at + CHUNK]))
+        scan.update(doc.close())
+    except (DefusedXmlException, ET.ParseError) as exc:
         raise NmapParseError(f"nmap XML could not be parsed: {exc}") from exc
-    scan: dict[str, dict[str, Any]] = result.get("scan", {})
-    for host in root.iter("host"):
-        address = host.find("address")
-        data = scan.get(str(address.get("addr"))) if address is not None else None
-        if data is None:
-            continue
-        states: dict[str, int] = {}
-        for extra in host.iter("extraports"):
-            state = extra.get("state", "")
-            states[state] = states.get(state, 0) + int(extra.get("count", "0") or 0)
-        data["extraports"] = states
-        for port in host.iter("port"):
-            service = port.find("service")
-            tunnel = service.get("tunnel") if service is not None else None
-            entry = data.get(port.get("protocol", ""), {}).get(int(port.get("portid", "0")))
-            if tunnel and entry is not None:
-                entry["tunnel"] = tunnel
+    if not doc.finished:
+        raise NmapParseError(
+            "nmap XML could not be parsed: no <runstats> with <finished> and <hosts>"
+        )
+    if doc.error is not None:
+        raise doc.error
     return scan
 
 
