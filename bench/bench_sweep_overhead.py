@@ -3,11 +3,10 @@ lines run bare from the same namespace, in the same run. Target: ratio ≤ 1.10.
 
 The bare side replays every nmap command line the sweep ran (recorded as it ran), in the
 sweep's own shape: discovery first, then every TCP and UDP batch at once within the same
-concurrency, each batch's per-host detail runs as soon as its batch ends. The sweep finds
-attached hosts with scapy ARP, not nmap; the bare side uses nmap's own ARP discovery of the
-same scope (``nmap -n -sn -PR``), what a bare nmap user would run. Python's work (ARP, name
-lookups, direct TLS/HTTP/telnet/Redis probes, parsing, assembly) is the overhead measured.
-Three alternating rounds; the ratio of the medians is the figure.
+concurrency, each batch's per-host detail runs as soon as its batch ends (scan_lab.replay_bare).
+The sweep finds attached hosts with scapy ARP, the bare side with ``nmap -n -sn -PR``. Python's
+work (ARP, name lookups, direct TLS/HTTP/telnet/Redis probes, parsing, assembly) is the
+overhead measured. Three alternating rounds; the ratio of the medians is the figure.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scan_lab import bare_plan, machine, run_bare, run_sweep_recorded, write_config
+from scan_lab import machine, replay_bare, run_sweep_recorded, write_config
 
 from secposture.lab import down, up
 
@@ -35,22 +34,8 @@ def main() -> int:
         sweeps, bares = [], []
         for _ in range(ROUNDS):
             recorded = run_sweep_recorded(state, config)
-            discovery = [
-                [
-                    "nmap",
-                    "-oX",
-                    "-",
-                    "-n",
-                    "-sn",
-                    "-PR",
-                    "--exclude",
-                    ",".join(state.excluded),
-                    state.subnet,
-                ]
-            ]
-            plan = bare_plan(recorded["runs"], discovery, concurrency=8)
             sweeps.append(recorded["wall"])
-            bares.append(run_bare(state, plan))
+            bares.append(replay_bare(state, recorded, [state.subnet], list(state.excluded)))
         sweep_s, bare_s = statistics.median(sweeps), statistics.median(bares)
         ratio = sweep_s / bare_s
         runs = len(recorded["runs"])

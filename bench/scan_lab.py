@@ -141,6 +141,34 @@ def run_bare(state: LabState, plan: dict[str, Any]) -> float:
     return float(json.loads(proc.stdout)["wall"])
 
 
+def replay_bare(
+    state: LabState,
+    recorded: dict[str, Any],
+    scopes: list[str],
+    exclude: list[str],
+    concurrency: int = 8,
+) -> float:
+    """Wall time of a recorded sweep's nmap command lines replayed bare in the sweep's shape.
+
+    The sweep finds attached hosts with scapy ARP, not nmap; the bare side discovers the same
+    scope with nmap's own ARP discovery (``nmap -n -sn -PR``), what a bare nmap user would run.
+    """
+    discovery = [
+        [
+            "nmap",
+            "-oX",
+            "-",
+            "-n",
+            "-sn",
+            "-PR",
+            *(["--exclude", ",".join(exclude)] if exclude else []),
+            *scopes,
+        ]
+    ]
+    plan = bare_plan(recorded["runs"], discovery, concurrency)
+    return run_bare(state, plan)
+
+
 def machine() -> str:
     load = Path("/proc/loadavg").read_text().split()[0]
     import os
