@@ -1,5 +1,7 @@
 """``secposture inventory import-nmap FILE`` (issue #3): real recorded nmap XML goes in; hostile,
-truncated or foreign XML gives one line, exit 2, and leaves the store byte for byte as it was."""
+truncated or foreign XML gives one line, exit 2, and leaves the store byte for byte as it was.
+The file is read as a stream (issue #20): the same reasons, and nothing stored unless the whole
+file was read."""
 
 from __future__ import annotations
 
@@ -27,6 +29,18 @@ XXE = """<?xml version="1.0"?>
 <nmaprun args="nmap"><host><status state="up"/><address addr="10.77.0.9" addrtype="ipv4"/>
 <hostnames><hostname name="&secret;"/></hostnames></host><runstats/></nmaprun>
 """
+
+UNPARSED = (
+    '<!DOCTYPE nmaprun [<!NOTATION n SYSTEM "x"><!ENTITY u SYSTEM "http://x/" NDATA n>]><nmaprun/>'
+)
+DETAIL = (FIXTURES / "detail-services.xml").read_text(encoding="utf-8")
+_HOST = DETAIL[DETAIL.index("<host ") : DETAIL.index("</host>") + len("</host>")]
+# 250 copies of the recorded server, 10.77.0.1-200 and 10.77.1.1-50, behind nmap's own prolog
+MANY_HOSTS = (
+    DETAIL[: DETAIL.index("<hosthint>")]
+    + "\n".join(_HOST.replace("10.77.0.60", f"10.77.{i // 200}.{i % 200 + 1}") for i in range(250))
+    + DETAIL[DETAIL.index("<runstats>") :]
+)
 
 
 @pytest.fixture
@@ -90,6 +104,17 @@ def test_silence_of_a_script_that_did_not_run_is_not_a_refusal(config: Path) -> 
         ("no-runstats.xml", '<?xml version="1.0"?><nmaprun args="nmap"></nmaprun>', "runstats"),
         ("other.xml", '<?xml version="1.0"?><html><body/></html>', "not an nmap XML"),
         ("empty.xml", "", "not well-formed"),
+        # issue #20: what the stream refuses, as the whole-document parser did
+        ("parameter.xml", '<!DOCTYPE nmaprun [<!ENTITY % p "x">]><nmaprun/>', "EntitiesForbidden"),
+        ("unparsed.xml", UNPARSED, "EntitiesForbidden"),
+        (
+            "undeclared.xml",
+            "<!DOCTYPE nmaprun><nmaprun>&x;<runstats/></nmaprun>",
+            "not well-formed",
+        ),
+        ("cut-many.xml", MANY_HOSTS[: len(MANY_HOSTS) * 2 // 3], "truncated"),
+        ("no-finished.xml", '<nmaprun args="nmap"><runstats/></nmaprun>', "<finished>"),
+        ("bad-port.xml", DETAIL.replace('portid="22"', 'portid="ssh"'), "invalid literal"),
     ],
 )
 def test_bad_files_are_refused_and_change_nothing(
@@ -108,6 +133,25 @@ def test_bad_files_are_refused_and_change_nothing(
     lines = [line for line in out.splitlines() if line.strip()]
     assert len(lines) == 1 and says in lines[0] and "unchanged" in lines[0], out
     assert store_file.read_bytes() == before
+
+
+def test_nmaps_own_doctype_is_accepted_and_a_long_report_streams_in(
+    config: Path, tmp_path: Path
+) -> None:
+    # Given nmap's report of 250 servers, 200 of them in the scope, with <!DOCTYPE nmaprun>
+    assert "<!DOCTYPE nmaprun>" in MANY_HOSTS
+    many = tmp_path / "many.xml"
+    many.write_text(MANY_HOSTS, encoding="utf-8")
+    # When it is imported
+    code, out = run(config, many, "--json")
+    # Then the hosts of the scope are each the recorded server, the others left out
+    assert code == exitcodes.OK, out
+    summary = json.loads(out)
+    assert summary["hosts"] == 199 and summary["left_out_of_scope"] == 51  # and .71, excluded
+    result = Inventory(config.parent / "inventory.json").latest_result()
+    assert result is not None
+    host = result.host("10.77.0.200")
+    assert host is not None and len(host.services) == 9 and host.device_type == "server"
 
 
 def test_a_missing_file_is_one_line(config: Path, tmp_path: Path) -> None:
