@@ -148,25 +148,24 @@ LogLevel VERBOSE
     return ["/usr/sbin/sshd", "-D", "-e", "-f", str(config)]
 
 
-def _ftp_anonymous(ctx: ServiceContext) -> list[str]:
-    work = ctx.workdir(FTP_ANONYMOUS)
+def anonymous_vsftpd(work: Path, address: str | None, settings: str) -> list[str]:
+    """vsftpd serving anonymous FTP from ``work``: on ``address``, or every address when None.
+
+    ``settings`` adds lines to the config (banner, logging, client limits)."""
     # vsftpd refuses an anonymous root the ftp user could write to: keep both dirs root 0755.
     anon_root = work / "anon"
     empty = work / "empty"
     for directory in (anon_root, empty):
         directory.mkdir(mode=0o755, exist_ok=True)
         os.chmod(directory, 0o755)  # noqa: S103 - world-readable on purpose: it is public FTP
-    write_file(
-        anon_root / "README.txt",
-        f"May chu tep UBND xa Thi Diem - thu muc cong khai.\nLab {ctx.lab_id}\n",
-        0o644,
-    )
+    # No listen_address/pasv_address: every address, passive on the control connection's.
+    bound = "" if address is None else f"listen_address={address}\n"
+    passive = "" if address is None else f"pasv_address={address}\n"
     config = write_file(
         work / "vsftpd.conf",
         f"""listen=YES
 listen_ipv6=NO
-listen_address={ctx.host.ip}
-listen_port=21
+{bound}listen_port=21
 background=NO
 anonymous_enable=YES
 no_anon_password=YES
@@ -175,14 +174,26 @@ local_enable=NO
 write_enable=NO
 secure_chroot_dir={empty}
 pasv_enable=YES
-pasv_address={ctx.host.ip}
-connect_from_port_20=NO
-ftpd_banner=Welcome to the UBND xa Thi Diem file server.
-xferlog_enable=YES
-vsftpd_log_file={work / "vsftpd.log"}
+{passive}connect_from_port_20=NO
+{settings}vsftpd_log_file={work / "vsftpd.log"}
 """,
     )
     return ["vsftpd", str(config)]
+
+
+def _ftp_anonymous(ctx: ServiceContext) -> list[str]:
+    work = ctx.workdir(FTP_ANONYMOUS)
+    command = anonymous_vsftpd(
+        work,
+        ctx.host.ip,
+        "ftpd_banner=Welcome to the UBND xa Thi Diem file server.\nxferlog_enable=YES\n",
+    )
+    write_file(
+        work / "anon" / "README.txt",
+        f"May chu tep UBND xa Thi Diem - thu muc cong khai.\nLab {ctx.lab_id}\n",
+        0o644,
+    )
+    return command
 
 
 def _telnet(ctx: ServiceContext) -> list[str]:

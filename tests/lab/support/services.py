@@ -18,7 +18,13 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from secposture.lab.services import SERVICES, LabService, ServiceContext, register_service
+from secposture.lab.services import (
+    SERVICES,
+    LabService,
+    ServiceContext,
+    anonymous_vsftpd,
+    register_service,
+)
 from secposture.lab.state import LabError, write_file
 
 OUTSIDE_ROOT = Path("/var/tmp/secposture-lab")
@@ -432,33 +438,9 @@ def _http_any(ctx: ServiceContext) -> list[str]:
 
 
 def _ftp_any(ctx: ServiceContext) -> list[str]:
-    work = ctx.workdir("ftp-any")
-    anon_root, empty = work / "anon", work / "empty"
-    for directory in (anon_root, empty):
-        directory.mkdir(mode=0o755, exist_ok=True)
-        os.chmod(directory, 0o755)  # world-readable on purpose: it is public FTP
-    # No listen_address: every address; no pasv_address: the control connection's.
-    config = write_file(
-        work / "vsftpd.conf",
-        f"""listen=YES
-listen_ipv6=NO
-listen_port=21
-background=NO
-anonymous_enable=YES
-no_anon_password=YES
-anon_root={anon_root}
-local_enable=NO
-write_enable=NO
-secure_chroot_dir={empty}
-pasv_enable=YES
-connect_from_port_20=NO
-max_clients=0
-max_per_ip=0
-xferlog_enable=NO
-vsftpd_log_file={work / "vsftpd.log"}
-""",
-    )
-    return ["vsftpd", str(config)]
+    # Every address of the host, as many clients as a /22 sweep opens at once.
+    settings = "max_clients=0\nmax_per_ip=0\nxferlog_enable=NO\n"
+    return anonymous_vsftpd(ctx.workdir("ftp-any"), None, settings)
 
 
 def _snmp_any(ctx: ServiceContext) -> list[str]:
