@@ -18,7 +18,7 @@ import os
 import tempfile
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -146,13 +146,19 @@ class AtomicJSONStorage(Storage):
         pass
 
 
-def pack(payload: bytes) -> str:
-    """A large JSON document as one compressed string field.
+def pack(payload: bytes | Iterable[bytes]) -> str:
+    """A large JSON document, whole or in pieces, as one compressed string field.
 
     A sweep's observations are a few megabytes of JSON; kept as parsed objects, twenty of them
     cost a gigabyte of memory and seconds to parse on every read. As one string each they are
-    parsed only when asked for, and the file stays plain TinyDB JSON."""
-    return base64.b64encode(zlib.compress(payload, 6)).decode("ascii")
+    parsed only when asked for, and the file stays plain TinyDB JSON. Given in pieces, the
+    document is compressed as they come and never stands whole in memory (a 10,000-host sweep
+    is ~60 MB of JSON, issue #20)."""
+    pieces = [payload] if isinstance(payload, bytes) else payload
+    z = zlib.compressobj(6)
+    out = [z.compress(piece) for piece in pieces]
+    out.append(z.flush())
+    return base64.b64encode(b"".join(out)).decode("ascii")
 
 
 def unpack(blob: str) -> Any:

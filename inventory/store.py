@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -38,7 +38,7 @@ from inventory.storage import (
     remove_orphans,
     unpack,
 )
-from secposture.model.records import Change, Finding, SweepResult, utcnow
+from secposture.model.records import Change, Finding, Host, Observation, SweepResult, utcnow
 from secposture.model.score import Score
 
 if TYPE_CHECKING:
@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 ACTIVE, MISSING, STALE = "active", "missing", "stale"
 RUNNING, COMMITTED, INTERRUPTED = "running", "committed", "interrupted"
 _FINDINGS = TypeAdapter(list[Finding])
+_HOSTS = TypeAdapter(list[Host])
+_OBSERVATIONS = TypeAdapter(list[Observation])
+_PIECE = 1000  # records serialised at a time into the sweep document
 
 
 class Inventory:
@@ -194,7 +197,7 @@ class Inventory:
     ) -> list[Change]:
         """Store a finished sweep, update devices, record changes: one atomic write."""
         # Serialise the big part before taking the lock: the other writer waits less.
-        blob = pack(_sweep_document(result, findings))
+        blob = _sweep_blob(result, findings)
         with self._transaction() as data:
             if any(
                 s["sweep_id"] == result.sweep_id and s["status"] == COMMITTED
@@ -300,19 +303,39 @@ class Inventory:
         return str(row["status"])
 
 
-def _sweep_document(result: SweepResult, findings: list[Finding]) -> bytes:
-    """The full sweep and its findings as JSON bytes, for :func:`pack`."""
+def _sweep_blob(result: SweepResult, findings: list[Finding]) -> str:
+    """The full sweep and its findings as one packed JSON document."""
     try:
-        return b'{"result":%s,"findings":%s}' % (
-            result.model_dump_json().encode(),
-            _FINDINGS.dump_json(findings),
-        )
+        return pack(_sweep_document(result, findings))
     except PydanticSerializationError:
         # A lone surrogate in a banner cannot be UTF-8; the json module writes it as an
         # escape instead of losing the sweep.
         doc = {"result": result.model_dump(mode="json"),
                "findings": _FINDINGS.dump_python(findings, mode="json")}  # fmt: skip
-        return json.dumps(doc).encode("ascii")
+        return pack(json.dumps(doc).encode("ascii"))
+
+
+def _sweep_document(result: SweepResult, findings: list[Finding]) -> Iterator[bytes]:
+    """The full sweep and its findings as JSON, in pieces as :func:`pack` asks for them.
+
+    The hosts, observations and findings go out a thousand at a time, so the document is
+    never whole in memory (a 10,000-host import's is ~60 MB, issue #20); the lists come after
+    the sweep's other fields, which JSON readers do not mind.
+    """
+    head = result.model_dump_json(exclude={"hosts", "observations"}).encode()
+    yield b'{"result":' + head[:-1]
+    lists: list[tuple[bytes, Sequence[Any], TypeAdapter[Any]]] = [
+        (b',"hosts":', result.hosts, _HOSTS),
+        (b',"observations":', result.observations, _OBSERVATIONS),
+        (b'},"findings":', findings, _FINDINGS),
+    ]
+    for name, items, adapter in lists:
+        yield name + b"["
+        for start in range(0, len(items), _PIECE):
+            chunk = adapter.dump_json(list(items[start : start + _PIECE]))
+            yield (b"," if start else b"") + chunk[1:-1]
+        yield b"]"
+    yield b"}"
 
 
 def _insert(table: dict[str, Any], row: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ from defusedxml import DefusedXmlException, EntitiesForbidden, ExternalReference
 
 from scanners.attempt import ParseError
 from scanners.nmap.scripts import observations_from_scripts
+from scanners.nmap.sharing import shared
 from secposture.model.records import Host, Observation, Service
 
 CHUNK = 64 * 1024
@@ -306,6 +307,10 @@ def _text(value: Any) -> str:
     return str(value or "").strip()
 
 
+def _shared_text(value: Any) -> str:
+    return shared(_text(value))
+
+
 def services_from_nmap(ip: str, data: dict[str, Any]) -> tuple[list[Service], list[Observation]]:
     """Open (and open|filtered UDP) services of one host entry, and their script evidence."""
     services: list[Service] = []
@@ -316,17 +321,17 @@ def services_from_nmap(ip: str, data: dict[str, Any]) -> tuple[list[Service], li
             # open|filtered UDP is kept: an SNMP agent ignoring 'public' looks exactly so.
             if state != "open" and not (proto == "udp" and state == "open|filtered"):
                 continue
-            cpe = _text(p.get("cpe"))
+            cpe = _shared_text(p.get("cpe"))
             services.append(
                 Service(
                     port=int(port),
                     proto=proto,
-                    state=str(state),
-                    name=_text(p.get("name")),
-                    product=_text(p.get("product")),
-                    version=_text(p.get("version")),
-                    extrainfo=_text(p.get("extrainfo")),
-                    tunnel=_text(p.get("tunnel")),
+                    state=shared(str(state)),
+                    name=_shared_text(p.get("name")),
+                    product=_shared_text(p.get("product")),
+                    version=_shared_text(p.get("version")),
+                    extrainfo=_shared_text(p.get("extrainfo")),
+                    tunnel=_shared_text(p.get("tunnel")),
                     cpe=(cpe,) if cpe else (),
                 )
             )
@@ -381,14 +386,19 @@ def host_from_nmap(
     hostname = next(
         (_text(h.get("name")) for h in data.get("hostnames", []) if h.get("name")), None
     )
-    base = base or Host(ip=ip)
+    os_name = str(guess.data["name"]) if guess is not None else None
+    if base is None:
+        host = Host(
+            ip=ip, services=tuple(services), mac=mac, vendor=vendor, hostname=hostname, os=os_name
+        )
+        return host, observations
     host = base.model_copy(
         update={
             "services": tuple(services),
             "mac": base.mac or mac,
             "vendor": base.vendor or vendor,
             "hostname": base.hostname or hostname,
-            "os": base.os or (str(guess.data["name"]) if guess is not None else None),
+            "os": base.os or os_name,
         }
     )
     return host, observations

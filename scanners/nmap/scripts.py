@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from scanners.nmap.sharing import shared
 from secposture.model.records import Observation
 
 MAX_OUTPUT = 2000
@@ -133,7 +134,10 @@ def observations_from_scripts(
     out: list[Observation] = []
 
     def add(kind: str, source: str, **data: Any) -> None:
-        out.append(Observation(kind=kind, ip=ip, port=port, proto=proto, source=source, data=data))
+        data = {key: shared(value) for key, value in data.items()}
+        out.append(
+            Observation(kind=kind, ip=ip, port=port, proto=proto, source=shared(source), data=data)
+        )
 
     if "ftp-anon" in scripts:
         text = scripts["ftp-anon"]

@@ -138,18 +138,18 @@ def sweep_from_nmap(
             if isinstance(entry, str):
                 continue
             host, evidence = entry
+            kind, reason = guess_device_type(host, evidence)  # services, vendor and evidence
             host = host.model_copy(
                 update={
                     "discovered_by": ("nmap-import",),
                     "ports_scanned": "tcp" in doc.scaninfo,
                     "udp_scanned": udp_known,
                     "hostname_source": "nmap" if host.hostname else None,
+                    "device_type": kind.value,
+                    "device_type_reason": reason,
                 }
             )
-            kind, reason = guess_device_type(host, evidence)
-            hosts.append(
-                host.model_copy(update={"device_type": kind.value, "device_type_reason": reason})
-            )
+            hosts.append(host)
             observations += evidence
     attempt = Attempt(
         stage="import.nmap",

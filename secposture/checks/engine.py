@@ -86,13 +86,29 @@ def device_targets(sweep: SweepResult) -> dict[str, DeviceTarget]:
     return targets
 
 
+# Every finding about the same (ip, port, proto) shares one Target: a host's dozen checks
+# would otherwise make a dozen equal records (issue #20: a 10,000-host import in bounded memory).
+_TARGETS: dict[tuple[str, int | None, str | None], Target] = {}
+_TARGETS_KEPT = 100_000  # beyond this the cache starts again: one sweep's targets, not all
+
+
+def _target(ip: str, port: int | None, proto: str | None) -> Target:
+    key = (ip, port, proto)
+    found = _TARGETS.get(key)
+    if found is None:
+        if len(_TARGETS) >= _TARGETS_KEPT:
+            _TARGETS.clear()
+        found = _TARGETS[key] = Target(ip=ip, port=port, proto=proto)
+    return found
+
+
 def _findings(meta: CheckMeta, ip: str, verdicts: Iterable[Verdict]) -> Iterable[Finding]:
     for v in verdicts:
         yield Finding(
             check_id=meta.id,
             status=v.status,
             severity=meta.severity,
-            target=Target(ip=ip, port=v.port, proto=v.proto),
+            target=_target(ip, v.port, v.proto),
             evidence=v.evidence,
             reason=v.reason,
         )

@@ -1,28 +1,58 @@
 """The ``secposture`` command line: the top-level group, with every command group added to it.
 
 Each command group lives in its own module and takes what it shares from
-:mod:`secposture.cli.common`; this module only imports them, so the imports run one way.
+:mod:`secposture.cli.common`; this module only names them (``COMMANDS``) and imports the one
+that runs, so the imports run one way.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import click
 
-from secposture.cli.agent import agent_group
-from secposture.cli.bundle import bundle_group
-from secposture.cli.checks import checks_group
-from secposture.cli.collector import aggregate, collector_group
 from secposture.cli.common import Ctx
-from secposture.cli.config import config_group
-from secposture.cli.inventory import inventory_group
-from secposture.cli.keys import keys_group
-from secposture.cli.lab import demo, lab_group
-from secposture.cli.report import report
-from secposture.cli.score import frameworks_group, score
-from secposture.cli.sweep import sweep
+
+# Every command: the module that defines it and its name there. A command's module is imported
+# only when that command runs (or --help lists them): an import of a 10,000-host nmap report
+# need not load the collector's web server, the lab or the report's browser (issue #20).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "sweep": ("secposture.cli.sweep", "sweep"),
+    "config": ("secposture.cli.config", "config_group"),
+    "checks": ("secposture.cli.checks", "checks_group"),
+    "lab": ("secposture.cli.lab", "lab_group"),
+    "demo": ("secposture.cli.lab", "demo"),
+    "inventory": ("secposture.cli.inventory", "inventory_group"),
+    "agent": ("secposture.cli.agent", "agent_group"),
+    "keys": ("secposture.cli.keys", "keys_group"),
+    "bundle": ("secposture.cli.bundle", "bundle_group"),
+    "collector": ("secposture.cli.collector", "collector_group"),
+    "aggregate": ("secposture.cli.collector", "aggregate"),
+    "frameworks": ("secposture.cli.score", "frameworks_group"),
+    "score": ("secposture.cli.score", "score"),
+    "report": ("secposture.cli.report", "report"),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose commands are imported by name when asked for (click's lazy-loading
+    pattern), listed in alphabetical order as click lists them."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[cmd_name]
+        command: Any = getattr(importlib.import_module(module), attr)
+        if not isinstance(command, click.Command) or command.name != cmd_name:
+            raise RuntimeError(f"{module}.{attr} is not the command {cmd_name!r}")
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--lang",
     type=click.Choice(["vi", "en"]),
@@ -44,22 +74,3 @@ def main(ctx: click.Context, lang: str | None) -> None:
     3 sweep incomplete · 4 cannot run here (not root, tool missing, wrong namespace).
     """
     ctx.obj = Ctx(lang)
-
-
-for _command in (
-    sweep,
-    config_group,
-    checks_group,
-    lab_group,
-    demo,
-    inventory_group,
-    agent_group,
-    keys_group,
-    bundle_group,
-    collector_group,
-    aggregate,
-    frameworks_group,
-    score,
-    report,
-):
-    main.add_command(_command)

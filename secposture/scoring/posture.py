@@ -39,8 +39,10 @@ from secposture.scoring.score import (
     Posture,
     RequirementScore,
     SectionScore,
+    Tally,
     TierResult,
     Unscored,
+    merged,
     tally,
 )
 
@@ -101,12 +103,12 @@ def _score_requirement(
     section: Section,
     req: Requirement,
     selector: str,
-    by_check: Mapping[str, list[Finding]],
+    by_check: Mapping[str, Tally],
 ) -> tuple[RequirementScore, float | None, float]:
     """The requirement's score, with its unrounded ratio and coverage for the sums above it."""
     weight = req.weight_at(selector, fw.selector_values())
-    findings = [f for check in req.checks for f in by_check.get(check, ())]
-    t = tally(findings)
+    found = [by_check[check] for check in req.checks if check in by_check]
+    t = merged(found)
     unscored: Unscored | None = None
     if section.scope is SectionScope.NATIONAL:
         unscored = Unscored.NATIONAL
@@ -114,7 +116,7 @@ def _score_requirement(
         unscored = Unscored.NOT_AT_LEVEL
     elif not req.checks:
         unscored = Unscored.NO_CHECKS
-    elif not findings:
+    elif not found:
         unscored = Unscored.NO_FINDINGS
     elif not t.applicable:
         unscored = Unscored.NOTHING_APPLICABLE
@@ -153,7 +155,7 @@ def _score_requirement(
 
 
 def _score_section(
-    fw: Framework, section: Section, selector: str, by_check: Mapping[str, list[Finding]]
+    fw: Framework, section: Section, selector: str, by_check: Mapping[str, Tally]
 ) -> tuple[SectionScore, float | None, float]:
     """The section's score, with its unrounded ratio and coverage for the framework's sums."""
     scored = [
@@ -221,13 +223,22 @@ def _tier(fw: Framework, score: float | None) -> TierResult | None:
     return None
 
 
-def evaluate_framework(
-    fw: Framework, findings: Iterable[Finding], selector: str
-) -> FrameworkPosture:
-    """One framework's posture for an agency standing at ``selector`` (its level)."""
-    by_check: defaultdict[str, list[Finding]] = defaultdict(list)
+def check_tallies(findings: Iterable[Finding]) -> dict[str, Tally]:
+    """Each check's findings summed, once for every framework: a requirement adds up its
+    checks' sums (issue #20: tallying each requirement's findings anew, framework after
+    framework, was 0.3-0.5 s of a 10,000-host import)."""
+    grouped: defaultdict[str, list[Finding]] = defaultdict(list)
     for f in findings:
-        by_check[f.check_id].append(f)
+        grouped[f.check_id].append(f)
+    return {check: tally(found) for check, found in grouped.items()}
+
+
+def evaluate_framework(
+    fw: Framework, findings: Iterable[Finding] | Mapping[str, Tally], selector: str
+) -> FrameworkPosture:
+    """One framework's posture for an agency standing at ``selector`` (its level), from the
+    findings or from their :func:`check_tallies`."""
+    by_check = findings if isinstance(findings, Mapping) else check_tallies(findings)
     scored = [_score_section(fw, s, selector, by_check) for s in fw.sections]
     sections = tuple(score for score, _, _ in scored)
     applicable, ratio, coverage = _roll_up(scored, lambda s: s.max_points or 1.0)
@@ -284,7 +295,7 @@ def evaluate_posture(
     waivers: tuple[WaiverState, ...] = (),
 ) -> Posture:
     """Every framework's posture for one agency, from one set of (waived) findings."""
-    findings = list(findings)
+    by_check = check_tallies(findings)
     selectors = {AppliesBy.AGENCY_LEVEL: level, AppliesBy.SYSTEM_LEVEL: str(system_level)}
     return Posture(
         agency_id=agency_id,
@@ -293,7 +304,7 @@ def evaluate_posture(
         sweep_id=sweep_id,
         assessed_on=assessed_on,
         frameworks=tuple(
-            evaluate_framework(fw, findings, selectors[fw.info.applies_by]) for fw in frameworks
+            evaluate_framework(fw, by_check, selectors[fw.info.applies_by]) for fw in frameworks
         ),
         answers=answers,
         waivers=waivers,

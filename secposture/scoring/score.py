@@ -78,7 +78,7 @@ def tally(findings: Iterable[Finding]) -> Tally:
     """Sum findings: waived and not-applicable ones count as neither pass nor fail."""
     result = Tally()
     for f in findings:
-        result.counts[f.status.value] += 1
+        result.counts[f.status] += 1  # a StrEnum finds its value's key (.value is slow)
         if f.status in NOT_COUNTED:
             continue
         result.applicable += 1
@@ -89,6 +89,21 @@ def tally(findings: Iterable[Finding]) -> Tally:
             result.credit += w * STATUS_CREDIT[f.status]
             result.plain_credit += STATUS_CREDIT[f.status]
             result.failed += f.status is not Status.PASS
+    return result
+
+
+def merged(tallies: Iterable[Tally]) -> Tally:
+    """The tally of several groups of findings, from the groups' tallies (a sum, field by field)."""
+    result = Tally()
+    for t in tallies:
+        result.weight += t.weight
+        result.credit += t.credit
+        result.plain_credit += t.plain_credit
+        result.assessed += t.assessed
+        result.applicable += t.applicable
+        result.failed += t.failed
+        for status, n in t.counts.items():
+            result.counts[status] += n
     return result
 
 

@@ -63,7 +63,7 @@ def probed(kind: str, unprobed: Verdict) -> Callable[[ProbeJudgement], Judgement
 
 def open_tcp(host: Host) -> list[Service]:
     """The host's open TCP services, in the order the scan listed them."""
-    return [s for s in host.open_services() if s.proto == "tcp"]
+    return list(host.open_services("tcp"))
 
 
 def serving(is_it: Callable[[Service], bool]) -> Callable[[Host, SweepResult], list[Service]]:

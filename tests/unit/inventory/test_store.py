@@ -273,3 +273,31 @@ def test_banner_with_a_lone_surrogate_is_stored_not_lost(store: Inventory) -> No
     assert store.device("10.77.0.10")["services"] == {"80/tcp": f"http {hostile}"}  # type: ignore[index]
     latest = store.latest_result()
     assert latest is not None and latest.hosts[0].hostname == "h\ud800"
+
+
+def test_the_sweep_document_written_in_pieces_reads_back_whole(store: Inventory) -> None:
+    """Issue #20: hosts, observations and findings are packed a thousand at a time; what is
+    read back is the sweep and every finding, equal to what was committed."""
+    from inventory import store as store_module
+    from secposture.checks.engine import run_checks
+
+    hosts = [
+        host(f"10.77.{i // 250}.{i % 250 + 1}", svc(22, "ssh"), svc(23, "telnet"))
+        for i in range(2_345)
+    ]
+    s = sweep(*hosts, observations=tuple(obs("ssh.algorithms", h.ip, 22, kex=["a"]) for h in hosts))
+    findings = run_checks(s)
+    assert len(findings) > 2 * store_module._PIECE
+    store.commit_sweep(s, findings, score_findings(findings))
+    record = store.sweep_record("s1")
+    assert record is not None
+    assert SweepResult.model_validate(record["result"]) == s
+    assert len(record["findings"]) == len(findings)
+    assert record["findings"][-1] == findings[-1].model_dump(mode="json")
+
+
+def test_pack_takes_a_document_whole_or_in_pieces() -> None:
+    from inventory.storage import unpack
+
+    doc = b'{"a":[1,2,3],"b":"x"}'
+    assert unpack(pack(doc)) == unpack(pack(iter([doc[:5], doc[5:12], doc[12:]])))
