@@ -17,6 +17,7 @@ import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -193,11 +194,17 @@ class Inventory:
                     row.pop("pid", None)
 
     def commit_sweep(
-        self, result: SweepResult, findings: list[Finding], score: Score
+        self, result: SweepResult, findings: list[Finding] | PackedSweep, score: Score
     ) -> list[Change]:
-        """Store a finished sweep, update devices, record changes: one atomic write."""
+        """Store a finished sweep, update devices, record changes: one atomic write.
+
+        The findings may come already packed (:func:`pack_sweep`), so that a caller holding
+        many can let them go before the store is read and written."""
         # Serialise the big part before taking the lock: the other writer waits less.
-        blob = _sweep_blob(result, findings)
+        packed = findings if isinstance(findings, PackedSweep) else pack_sweep(result, findings)
+        if packed.sweep_id != result.sweep_id:
+            raise ValueError(f"packed sweep {packed.sweep_id} is not {result.sweep_id}")
+        blob = packed.blob
         with self._transaction() as data:
             if any(
                 s["sweep_id"] == result.sweep_id and s["status"] == COMMITTED
@@ -303,16 +310,24 @@ class Inventory:
         return str(row["status"])
 
 
-def _sweep_blob(result: SweepResult, findings: list[Finding]) -> str:
+@dataclass(frozen=True, slots=True)
+class PackedSweep:
+    """A sweep's full document (the sweep and its findings) as the store keeps it."""
+
+    sweep_id: str
+    blob: str
+
+
+def pack_sweep(result: SweepResult, findings: list[Finding]) -> PackedSweep:
     """The full sweep and its findings as one packed JSON document."""
     try:
-        return pack(_sweep_document(result, findings))
+        return PackedSweep(result.sweep_id, pack(_sweep_document(result, findings)))
     except PydanticSerializationError:
         # A lone surrogate in a banner cannot be UTF-8; the json module writes it as an
         # escape instead of losing the sweep.
         doc = {"result": result.model_dump(mode="json"),
                "findings": _FINDINGS.dump_python(findings, mode="json")}  # fmt: skip
-        return pack(json.dumps(doc).encode("ascii"))
+        return PackedSweep(result.sweep_id, pack(json.dumps(doc).encode("ascii")))
 
 
 def _sweep_document(result: SweepResult, findings: list[Finding]) -> Iterator[bytes]:

@@ -26,11 +26,12 @@ def run_checks(sweep: SweepResult) -> list[Finding]:
     """Evaluate every registered host check on every host, and every device check on every
     network device, of the sweep."""
     catalogue = load_catalogue()
+    shared = _Shared()
     findings = [
         finding
         for check_id, evaluate in host_evaluators().items()
         for host in sweep.hosts
-        for finding in _findings(catalogue[check_id], host.ip, evaluate(host, sweep))
+        for finding in _findings(catalogue[check_id], host.ip, evaluate(host, sweep), shared)
     ]
     return findings + run_device_checks(sweep)
 
@@ -38,11 +39,12 @@ def run_checks(sweep: SweepResult) -> list[Finding]:
 def run_inventory_checks(facts: InventoryFacts) -> list[Finding]:
     """Evaluate every inventory-wide check on the facts the store gives for one sweep."""
     catalogue = load_catalogue()
+    shared = _Shared()
     return [
         finding
         for check_id, evaluate in inventory_evaluators().items()
         for ip, verdict in evaluate(facts)
-        for finding in _findings(catalogue[check_id], ip, [verdict])
+        for finding in _findings(catalogue[check_id], ip, [verdict], shared)
     ]
 
 
@@ -52,18 +54,20 @@ def run_device_checks(sweep: SweepResult) -> list[Finding]:
     A device is a target whether or not discovery saw it, and one whose configuration could not
     be read gets ``not_assessed`` with the reason, never a pass.
     """
-    targets = sorted(device_targets(sweep).items())
+    devices = sorted(device_targets(sweep).items())
     catalogue = load_catalogue()
+    shared = _Shared()
     return [
         finding
         for check_id, evaluate in device_evaluators().items()
-        for ip, target in targets
+        for ip, target in devices
         for finding in _findings(
             catalogue[check_id],
             ip,
             [Verdict(Status.NOT_ASSESSED, reason=target)]
             if isinstance(target, str)
             else evaluate(target, sweep),
+            shared,
         )
     ]
 
@@ -86,29 +90,36 @@ def device_targets(sweep: SweepResult) -> dict[str, DeviceTarget]:
     return targets
 
 
-# Every finding about the same (ip, port, proto) shares one Target: a host's dozen checks
-# would otherwise make a dozen equal records (issue #20: a 10,000-host import in bounded memory).
-_TARGETS: dict[tuple[str, int | None, str | None], Target] = {}
-_TARGETS_KEPT = 100_000  # beyond this the cache starts again: one sweep's targets, not all
+class _Shared:
+    """What the findings of one run share instead of each keeping its own equal copy: one
+    Target per (ip, port, proto), one string per distinct evidence or reason text. A host's
+    dozen checks would otherwise make a dozen equal Targets, and ten thousand hosts the same
+    sentence ten thousand times (issue #20: a 10,000-host import in bounded memory)."""
+
+    def __init__(self) -> None:
+        self.targets: dict[tuple[str, int | None, str | None], Target] = {}
+        self.texts: dict[str, str] = {}
+
+    def target(self, ip: str, port: int | None, proto: str | None) -> Target:
+        key = (ip, port, proto)
+        found = self.targets.get(key)
+        if found is None:
+            found = self.targets[key] = Target(ip=ip, port=port, proto=proto)
+        return found
+
+    def text(self, value: str) -> str:
+        return self.texts.setdefault(value, value)
 
 
-def _target(ip: str, port: int | None, proto: str | None) -> Target:
-    key = (ip, port, proto)
-    found = _TARGETS.get(key)
-    if found is None:
-        if len(_TARGETS) >= _TARGETS_KEPT:
-            _TARGETS.clear()
-        found = _TARGETS[key] = Target(ip=ip, port=port, proto=proto)
-    return found
-
-
-def _findings(meta: CheckMeta, ip: str, verdicts: Iterable[Verdict]) -> Iterable[Finding]:
+def _findings(
+    meta: CheckMeta, ip: str, verdicts: Iterable[Verdict], shared: _Shared
+) -> Iterable[Finding]:
     for v in verdicts:
         yield Finding(
             check_id=meta.id,
             status=v.status,
             severity=meta.severity,
-            target=_target(ip, v.port, v.proto),
-            evidence=v.evidence,
-            reason=v.reason,
+            target=shared.target(ip, v.port, v.proto),
+            evidence=shared.text(v.evidence),
+            reason=shared.text(v.reason),
         )

@@ -11,7 +11,7 @@ import click
 
 from inventory.facts import inventory_facts
 from inventory.storage import StoreError
-from inventory.store import Inventory
+from inventory.store import Inventory, pack_sweep
 from scanners.nmap.xml_import import NmapImportError, sweep_from_nmap
 from scanners.scope import Scope, ScopeError
 from secposture.checks.engine import run_inventory_checks
@@ -55,7 +55,11 @@ def import_nmap(config_path: Path, xml_file: Path, as_json: bool) -> None:
     try:
         inventory = run_inventory_checks(inventory_facts(store, sweep, config.assets))
         result = assess(sweep, config, inputs=inputs, extra_findings=inventory)
-        changes = store.commit_sweep(sweep, result.findings, result.score)
+        packed, score = pack_sweep(sweep, result.findings), result.score
+        # The findings are in `packed` now; a 10,000-host report's are ~40 MB that the store's
+        # read and write can use instead (issue #20).
+        del result, inventory
+        changes = store.commit_sweep(sweep, packed, score)
     except StoreError as exc:
         fail(t("inventory.error.store", lang, detail=str(exc)), exitcodes.ENVIRONMENT)
     counts = sweep.counts
