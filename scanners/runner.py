@@ -36,7 +36,6 @@ from scanners.scope import Scope, sort_ips
 from secposture.model.records import Attempt, Host, Reason
 
 HEARTBEAT_S = 5.0
-NAME_TIMEOUT_S = 1.5
 
 
 @dataclass(slots=True)
@@ -139,7 +138,8 @@ class HostSweep:
             batch = ips[i : i + self.batch]
             self._submit(scan_pool, "tcp", batch, port_discovery, self.ctx, batch)
             self._submit(scan_pool, "udp", batch, udp_scan, self.ctx, batch)
-            name_timeout = min(NAME_TIMEOUT_S, max(self.ctx.remaining(), 0.1))
+            name_wait = PROFILES[self.ctx.profile].name_wait_s
+            name_timeout = min(name_wait, max(self.ctx.remaining(), 0.1))
             lookup = partial(resolve_names, timeout=name_timeout)
             self._submit(wait_pool, "names", batch, lookup, self.ctx.scope, batch)
 

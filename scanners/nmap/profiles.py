@@ -68,6 +68,10 @@ class ProfileSpec:
     # How long the direct SNMP probe waits for the hosts of a batch that nmap's own SNMP
     # probe left unjudged (one wait per batch, asked once: nmap's probe was the first try).
     snmp_wait_s: float = 1.5
+    # How long the name lookups of a batch (DNS PTR, NetBIOS, mDNS, all sent at once) wait for
+    # answers. LAN responders answer in milliseconds; the wait is for a slow resolver, and the
+    # quick profile's shorter one keeps it within its UDP stage (issue #20).
+    name_wait_s: float = 1.5
 
 
 PROFILES: dict[str, ProfileSpec] = {
@@ -78,6 +82,7 @@ PROFILES: dict[str, ProfileSpec] = {
         tcp_scripts=("ftp-anon",),
         batch=128,
         snmp_wait_s=1.0,
+        name_wait_s=1.0,
     ),
     "standard": ProfileSpec(
         tcp_top=1000, udp_ports=UDP_PORTS, version_detection=True, tcp_scripts=STANDARD_SCRIPTS
