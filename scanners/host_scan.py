@@ -63,6 +63,11 @@ def port_discovery(ctx: ScanContext, ips: list[str]) -> NmapRun:
     return run_nmap(ctx, "ports.tcp", ips, args, timeout_s=ctx.host_timeout_s + BATCH_SLACK_S)
 
 
+# 161/udp states that leave an SNMP agent possible; closed|filtered is what
+# --defeat-icmp-ratelimit gives a port that sent nothing back (the quick profile).
+UNJUDGED_STATES = ("open", "open|filtered", "closed|filtered")
+
+
 def udp_scan(ctx: ScanContext, ips: list[str]) -> NmapRun | None:
     """UDP ports of a batch (root only: nmap's UDP scan needs raw sockets)."""
     spec = PROFILES[ctx.profile]
@@ -77,7 +82,7 @@ def udp_scan(ctx: ScanContext, ips: list[str]) -> NmapRun | None:
     for ip in ips:
         data = run.host(ip)
         snmp = (data or {}).get("udp", {}).get(161, {})
-        if snmp.get("state") in ("open", "open|filtered") and not _has_snmp_evidence(snmp):
+        if snmp.get("state") in UNJUDGED_STATES and not _has_snmp_evidence(snmp):
             unjudged.append(ctx.scope.require(ip))
     if unjudged:
         # nmap's SNMP scripts left nothing: ask these hosts directly, all at once, rather
