@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from scanners.nmap import sharing
 from scanners.nmap.sharing import shared
 
@@ -24,7 +26,7 @@ def test_other_values_and_long_strings_pass_through_untouched() -> None:
     assert shared(long) is long
 
 
-def test_the_table_starts_again_when_full(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_table_starts_again_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sharing, "MAX_KEPT", 3)
     monkeypatch.setattr(sharing, "_kept", {})
     for word in ("a1", "b2", "c3", "d4"):
