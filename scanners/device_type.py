@@ -93,7 +93,7 @@ def _open_named(tcp: set[int], names: dict[int, str]) -> str:
 def guess_device_type(host: Host, observations: Iterable[Observation]) -> tuple[DeviceType, str]:
     """The device type and a one-line reason (English; the evidence is quoted as seen)."""
     obs = [o for o in observations if o.ip == host.ip]
-    tcp = {s.port for s in host.open_services() if s.proto == "tcp"}
+    tcp = {s.port for s in host.open_services("tcp")}
     vendor = host.vendor or ""
 
     for o in obs:

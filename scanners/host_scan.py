@@ -18,7 +18,13 @@ from typing import Any
 from scanners.attempt import Clock, completed, skipped
 from scanners.context import ScanContext
 from scanners.device_type import guess_device_type
-from scanners.nmap.parse import ftp_refusals, open_ports, os_guess, services_from_nmap
+from scanners.nmap.parse import (
+    UDP_UNDECIDED,
+    ftp_refusals,
+    open_ports,
+    os_guess,
+    services_from_nmap,
+)
 from scanners.nmap.profiles import PROFILES, tcp_detail_args, tcp_discovery_args, udp_args
 from scanners.nmap.run import NmapRun, run_nmap
 from scanners.probes.http import probe_http
@@ -63,9 +69,8 @@ def port_discovery(ctx: ScanContext, ips: list[str]) -> NmapRun:
     return run_nmap(ctx, "ports.tcp", ips, args, timeout_s=ctx.host_timeout_s + BATCH_SLACK_S)
 
 
-# 161/udp states that leave an SNMP agent possible; closed|filtered is what
-# --defeat-icmp-ratelimit gives a port that sent nothing back (the quick profile).
-UNJUDGED_STATES = ("open", "open|filtered", "closed|filtered")
+# 161/udp states that leave an SNMP agent possible.
+UNJUDGED_STATES = ("open", *UDP_UNDECIDED)
 
 
 def udp_scan(ctx: ScanContext, ips: list[str]) -> NmapRun | None:
@@ -85,8 +90,9 @@ def udp_scan(ctx: ScanContext, ips: list[str]) -> NmapRun | None:
         if snmp.get("state") in UNJUDGED_STATES and not _has_snmp_evidence(snmp):
             unjudged.append(ctx.scope.require(ip))
     if unjudged:
-        # nmap's SNMP scripts left nothing: ask these hosts directly, all at once, rather
-        # than leave them unjudged. A host that answered nmap is not asked again.
+        # nmap's SNMP scripts left nothing (or, in the quick profile, did not run): ask these
+        # hosts directly, all at once, rather than leave them unjudged. A host whose evidence
+        # nmap's scripts gave is not asked again.
         run.extra |= probe_snmp_many(
             unjudged, timeout=ctx.limit(spec.snmp_wait_s), pacer=ctx.probes.pacer
         )

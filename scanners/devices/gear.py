@@ -34,7 +34,7 @@ def network_gear_hint(host: Host, observations: Iterable[Observation]) -> str | 
     if guessed in {"router", "switch"}:
         why = getattr(host, "device_type_reason", "") or "the sweep's device-type guess"
         return f"classified as a {guessed} ({why})"
-    open_tcp = {s.port for s in host.open_services() if s.proto == "tcp"}
+    open_tcp = {s.port for s in host.open_services("tcp")}
     for service in host.open_services():
         banner = " ".join(p for p in (service.product, service.version, service.extrainfo) if p)
         if banner and NETWORK_OS.search(banner):

@@ -303,6 +303,12 @@ def parse_nmap_xml(xml: str) -> dict[str, dict[str, Any]]:
     return scan
 
 
+# UDP states that leave a service possible because nmap heard nothing back: open|filtered is
+# nmap's usual word for it; closed|filtered is what --defeat-icmp-ratelimit (the quick profile)
+# says instead. A service in either state is kept, so that a check never reads it as closed.
+UDP_UNDECIDED = ("open|filtered", "closed|filtered")
+
+
 def _text(value: Any) -> str:
     return str(value or "").strip()
 
@@ -312,14 +318,14 @@ def _shared_text(value: Any) -> str:
 
 
 def services_from_nmap(ip: str, data: dict[str, Any]) -> tuple[list[Service], list[Observation]]:
-    """Open (and open|filtered UDP) services of one host entry, and their script evidence."""
+    """Open (and undecided UDP) services of one host entry, and their script evidence."""
     services: list[Service] = []
     observations: list[Observation] = []
     for proto in ("tcp", "udp"):
         for port, p in sorted(data.get(proto, {}).items()):
             state = p.get("state")
-            # open|filtered UDP is kept: an SNMP agent ignoring 'public' looks exactly so.
-            if state != "open" and not (proto == "udp" and state == "open|filtered"):
+            # Undecided UDP is kept: an SNMP agent ignoring 'public' looks exactly so.
+            if state != "open" and not (proto == "udp" and state in UDP_UNDECIDED):
                 continue
             cpe = _shared_text(p.get("cpe"))
             services.append(

@@ -159,3 +159,25 @@ def test_http_checks_tell_admin_pages_from_others() -> None:
     assert statuses(f, "net.http_admin_cleartext", "10.0.0.4") == {Status.NOT_APPLICABLE}
     assert statuses(f, "net.http_admin_cleartext", "10.0.0.5") == {Status.NOT_ASSESSED}
     assert statuses(f, "net.http_admin_cleartext", "10.0.0.6") == {Status.FAIL}
+
+
+def test_a_silent_161_the_quick_profile_reads_as_closed_filtered_is_never_a_pass() -> None:
+    """Issue #20: with --defeat-icmp-ratelimit nmap says closed|filtered where it heard
+    nothing; the port is kept as undecided, so without a community probe it is not_assessed,
+    and with the direct probe refused it passes on that evidence."""
+    from scanners.nmap.parse import services_from_nmap
+
+    entry = {"udp": {161: {"state": "closed|filtered", "name": "snmp"}}}
+    services, _ = services_from_nmap("10.77.0.40", entry)
+    assert [(s.port, s.state) for s in services] == [(161, "closed|filtered")]
+    silent = sweep(host("10.77.0.40", *services))
+    assert statuses(run_checks(silent), "net.snmp_default_community", "10.77.0.40") == {
+        Status.NOT_ASSESSED
+    }
+    probed = sweep(
+        host("10.77.0.40", *services),
+        observations=(
+            obs("snmp.community", "10.77.0.40", 161, "udp", community="public", accepted=False),
+        ),
+    )
+    assert statuses(run_checks(probed), "net.snmp_default_community", "10.77.0.40") == {Status.PASS}

@@ -33,3 +33,14 @@ def test_the_table_starts_again_when_full(monkeypatch: pytest.MonkeyPatch) -> No
         shared("".join(word))
     assert len(sharing._kept) <= 3
     assert shared("".join(["e", "5"])) == "e5"
+
+
+def test_the_table_is_bounded_by_the_characters_it_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A long-running agent keeps the table: hostile banners must not make it grow without end.
+    monkeypatch.setattr(sharing, "MAX_CHARS", 10)
+    monkeypatch.setattr(sharing, "_kept", {})
+    monkeypatch.setattr(sharing, "_chars", 0)
+    for word in ("aaaa", "bbbb", "cccc", "dddd"):
+        shared("".join(word))
+    assert sharing._chars <= 10
+    assert sum(len(k) for k in sharing._kept) <= 10
