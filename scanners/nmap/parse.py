@@ -313,8 +313,33 @@ def _text(value: Any) -> str:
     return str(value or "").strip()
 
 
-def _shared_text(value: Any) -> str:
-    return shared(_text(value))
+# Services as read, by what nmap said of them: a Service carries no address, so the thousandth
+# host's "22/tcp open ssh OpenSSH 8.9p1" is the first's record (issue #20). Bounded like
+# scanners.nmap.sharing: when full the table starts again.
+_services: dict[tuple[Any, ...], Service] = {}
+MAX_SERVICES = 20_000
+
+
+def _service(port: int, proto: str, state: str, p: dict[str, Any]) -> Service:
+    fields = ("name", "product", "version", "extrainfo", "tunnel", "cpe")
+    key = (port, proto, state, *(_text(p.get(f)) for f in fields))
+    found = _services.get(key)
+    if found is None:
+        if len(_services) >= MAX_SERVICES:
+            _services.clear()
+        name, product, version, extrainfo, tunnel, cpe = (shared(v) for v in key[3:])
+        found = _services[key] = Service(
+            port=port,
+            proto=proto,
+            state=shared(state),
+            name=name,
+            product=product,
+            version=version,
+            extrainfo=extrainfo,
+            tunnel=tunnel,
+            cpe=(cpe,) if cpe else (),
+        )
+    return found
 
 
 def services_from_nmap(ip: str, data: dict[str, Any]) -> tuple[list[Service], list[Observation]]:
@@ -327,20 +352,7 @@ def services_from_nmap(ip: str, data: dict[str, Any]) -> tuple[list[Service], li
             # Undecided UDP is kept: an SNMP agent ignoring 'public' looks exactly so.
             if state != "open" and not (proto == "udp" and state in UDP_UNDECIDED):
                 continue
-            cpe = _shared_text(p.get("cpe"))
-            services.append(
-                Service(
-                    port=int(port),
-                    proto=proto,
-                    state=shared(str(state)),
-                    name=_shared_text(p.get("name")),
-                    product=_shared_text(p.get("product")),
-                    version=_shared_text(p.get("version")),
-                    extrainfo=_shared_text(p.get("extrainfo")),
-                    tunnel=_shared_text(p.get("tunnel")),
-                    cpe=(cpe,) if cpe else (),
-                )
-            )
+            services.append(_service(int(port), proto, str(state), p))
             observations += observations_from_scripts(ip, int(port), proto, p.get("script") or {})
     for script in data.get("hostscript") or []:
         observations += observations_from_scripts(

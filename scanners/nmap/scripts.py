@@ -127,17 +127,49 @@ PARSERS: dict[str, tuple[str, Callable[[str], dict[str, Any]]]] = {
 }
 
 
+# What one port's script outputs read as, by those outputs (see ``observations_from_scripts``).
+Evidence = tuple[tuple[str, str, dict[str, Any]], ...]
+_read: dict[tuple[tuple[str, str], ...], Evidence] = {}
+_read_chars = 0
+MAX_READ = 4096  # distinct sets of script outputs remembered
+MAX_READ_CHARS = 4_000_000
+
+
 def observations_from_scripts(
     ip: str, port: int | None, proto: str | None, scripts: dict[str, str]
 ) -> list[Observation]:
-    """Typed observations from NSE script output (the evidence the checks read)."""
-    out: list[Observation] = []
+    """Typed observations from NSE script output (the evidence the checks read).
+
+    A LAN is many copies of few builds, so the same outputs come back host after host (4,000
+    equal ssh2-enum-algos lists in a 10,000-host report): each distinct set of outputs is read
+    once and its evidence shared, as records and their data are only ever read (issue #20).
+    The table is bounded like :mod:`scanners.nmap.sharing`: when full it starts again.
+    """
+    global _read_chars
+    if not scripts:
+        return []
+    key = tuple(sorted((str(k), str(v)) for k, v in scripts.items()))
+    evidence = _read.get(key)
+    if evidence is None:
+        evidence = _evidence(scripts)
+        size = sum(len(k) + len(v) for k, v in key)
+        if len(_read) >= MAX_READ or _read_chars + size > MAX_READ_CHARS:
+            _read.clear()
+            _read_chars = 0
+        _read[key] = evidence
+        _read_chars += size
+    return [
+        Observation(kind=kind, ip=ip, port=port, proto=proto, source=source, data=data)
+        for kind, source, data in evidence
+    ]
+
+
+def _evidence(scripts: dict[str, str]) -> Evidence:
+    """Each observation's kind, source and data read from one port's script outputs."""
+    out: list[tuple[str, str, dict[str, Any]]] = []
 
     def add(kind: str, source: str, **data: Any) -> None:
-        data = {key: shared(value) for key, value in data.items()}
-        out.append(
-            Observation(kind=kind, ip=ip, port=port, proto=proto, source=shared(source), data=data)
-        )
+        out.append((kind, shared(source), {key: shared(value) for key, value in data.items()}))
 
     if "ftp-anon" in scripts:
         text = scripts["ftp-anon"]
@@ -172,4 +204,4 @@ def observations_from_scripts(
         if script_id in scripts:
             text = scripts[script_id]
             add(kind, f"nmap:{script_id}", **parse(text), output=text.strip()[:MAX_OUTPUT])
-    return out
+    return tuple(out)

@@ -18,9 +18,9 @@ from secposture.checks.engine import run_inventory_checks
 from secposture.cli.common import CONFIG_OPT, config_fail, emit_json, fail, load, message_lang
 from secposture.config.errors import ConfigError
 from secposture.job.assessment import assess, load_inputs
-from secposture.job.sweep import new_sweep_id
 from secposture.model import exitcodes
 from secposture.model.i18n import t
+from secposture.model.records import new_sweep_id
 
 
 @click.command("import-nmap")

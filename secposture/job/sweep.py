@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from collections.abc import Callable
 
@@ -14,7 +13,15 @@ from scanners.nmap.run import nmap_binary
 from scanners.runner import HostSweep
 from scanners.scope import Scope, ScopeError, sort_ips
 from secposture.config.sections import AgencyConfig
-from secposture.model.records import Attempt, AttemptStatus, Host, Observation, SweepResult, utcnow
+from secposture.model.records import (
+    Attempt,
+    AttemptStatus,
+    Host,
+    Observation,
+    SweepResult,
+    new_sweep_id,
+    utcnow,
+)
 
 Progress = Callable[[str, dict[str, object]], None]
 SCOPE_CONCURRENCY = 4  # scopes discovered at once; their hosts share the scan pool
@@ -26,11 +33,6 @@ class ScannerUnavailable(RuntimeError):
 
 def _quiet(_event: str, _data: dict[str, object]) -> None:
     pass
-
-
-def new_sweep_id(agency_id: str) -> str:
-    """A fresh sweep id: the agency, the UTC time and a short random tail."""
-    return f"{agency_id}-{utcnow():%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
 
 
 def guard_namespace(config: AgencyConfig) -> None:

@@ -6,6 +6,7 @@ Every model is frozen and forbids unknown fields so that what is stored round-tr
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -18,6 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field
 def utcnow() -> datetime:
     """Timezone-aware now, so stored times compare and sort without guessing zones."""
     return datetime.now(UTC)
+
+
+def new_sweep_id(agency_id: str) -> str:
+    """A fresh sweep id: the agency, the UTC time and a short random tail."""
+    return f"{agency_id}-{utcnow():%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
 
 
 # Per record class and number of fields given, the set objects shared (see model_post_init).

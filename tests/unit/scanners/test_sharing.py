@@ -44,3 +44,62 @@ def test_the_table_is_bounded_by_the_characters_it_holds(monkeypatch: pytest.Mon
         shared("".join(word))
     assert sharing._chars <= 10
     assert sum(len(k) for k in sharing._kept) <= 10
+
+
+# Whole records read once per distinct evidence (issue #20): services and script evidence.
+
+
+def test_equal_services_of_two_hosts_are_one_record_and_a_different_version_is_not() -> None:
+    from scanners.nmap.parse import services_from_nmap
+
+    port = {"state": "open", "name": "ssh", "product": "OpenSSH", "version": "8.9p1"}
+    first, _ = services_from_nmap("10.0.0.1", {"tcp": {22: dict(port)}})
+    second, _ = services_from_nmap("10.0.0.2", {"tcp": {22: dict(port)}})
+    other, _ = services_from_nmap("10.0.0.3", {"tcp": {22: {**port, "version": "9.6p1"}}})
+    assert first[0] is second[0]
+    assert other[0] is not first[0] and other[0].version == "9.6p1"
+
+
+def test_the_service_table_starts_again_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scanners.nmap import parse
+
+    monkeypatch.setattr(parse, "MAX_SERVICES", 2)
+    monkeypatch.setattr(parse, "_services", {})
+    for port in (1, 2, 3):
+        parse.services_from_nmap("10.0.0.1", {"tcp": {port: {"state": "open", "name": "x"}}})
+    assert len(parse._services) <= 2
+
+
+def test_equal_script_output_on_two_hosts_is_read_once_and_stamped_with_each_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scanners.nmap import scripts
+
+    calls: list[dict[str, str]] = []
+    read = scripts._evidence
+    monkeypatch.setattr(scripts, "_read", {})
+    monkeypatch.setattr(scripts, "_evidence", lambda s: calls.append(s) or read(s))
+    output = {"ftp-anon": "Anonymous FTP login allowed (FTP code 230)"}
+    a = scripts.observations_from_scripts("10.0.0.1", 21, "tcp", dict(output))
+    b = scripts.observations_from_scripts("10.0.0.2", 21, "tcp", dict(output))
+    assert len(calls) == 1
+    assert [(o.ip, o.kind, o.data["allowed"]) for o in a + b] == [
+        ("10.0.0.1", "ftp.anonymous", True),
+        ("10.0.0.2", "ftp.anonymous", True),
+    ]
+    refused = scripts.observations_from_scripts("10.0.0.3", 21, "tcp", {"ftp-anon": "nothing"})
+    assert len(calls) == 2 and refused[0].data["allowed"] is False
+
+
+def test_the_evidence_table_is_bounded_by_the_characters_it_holds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scanners.nmap import scripts
+
+    monkeypatch.setattr(scripts, "MAX_READ_CHARS", 100)
+    monkeypatch.setattr(scripts, "_read", {})
+    monkeypatch.setattr(scripts, "_read_chars", 0)
+    for i in range(10):
+        scripts.observations_from_scripts("10.0.0.1", 80, "tcp", {"http-title": f"t{i}" * 10})
+    assert scripts._read_chars <= 100
+    assert sum(len(k) + len(v) for key in scripts._read for k, v in key) <= 100
