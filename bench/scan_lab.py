@@ -43,7 +43,11 @@ config = load_config(sys.argv[1])
 t0 = time.monotonic()
 result = run_sweep(config)
 wall = time.monotonic() - t0
-print(json.dumps({"wall": wall, "runs": record, "result": json.loads(result.model_dump_json())}))
+import resource
+own, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+cpu = {"self": own.ru_utime + own.ru_stime, "children": kids.ru_utime + kids.ru_stime}
+result = json.loads(result.model_dump_json())
+print(json.dumps({"wall": wall, "runs": record, "cpu": cpu, "result": result}))
 """
 
 # Runs inside the scanner namespace with the standard library only: the recorded command
@@ -66,7 +70,9 @@ with ThreadPoolExecutor(plan["concurrency"]) as pool:
         for fut in done:
             for argv in pending.pop(fut):
                 pending[pool.submit(run, argv)] = []
-print(json.dumps({"wall": time.monotonic() - t0}))
+import resource
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": time.monotonic() - t0, "cpu": kids.ru_utime + kids.ru_stime}))
 """
 
 
@@ -123,8 +129,11 @@ def bare_plan(
     return {"discovery": discovery, "batches": batches, "udp": udp, "concurrency": concurrency}
 
 
-def run_bare(state: LabState, plan: dict[str, Any]) -> float:
-    """Wall time of the plan's nmap command lines run bare from the scanner namespace."""
+def run_bare(
+    state: LabState, plan: dict[str, Any], measured: dict[str, float] | None = None
+) -> float:
+    """Wall time of the plan's nmap command lines run bare from the scanner namespace; the CPU
+    seconds the nmap processes used go into ``measured["cpu"]`` when it is given."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(plan, fh)
     proc = scanner_exec(
@@ -138,7 +147,10 @@ def run_bare(state: LabState, plan: dict[str, Any]) -> float:
     Path(fh.name).unlink()
     if proc.returncode != 0:
         raise RuntimeError(f"bare replay failed: {proc.stderr[-2000:]}")
-    return float(json.loads(proc.stdout)["wall"])
+    out = json.loads(proc.stdout)
+    if measured is not None:
+        measured["cpu"] = float(out["cpu"])
+    return float(out["wall"])
 
 
 def replay_bare(
@@ -147,6 +159,7 @@ def replay_bare(
     scopes: list[str],
     exclude: list[str],
     concurrency: int = 8,
+    measured: dict[str, float] | None = None,
 ) -> float:
     """Wall time of a recorded sweep's nmap command lines replayed bare in the sweep's shape.
 
@@ -166,7 +179,7 @@ def replay_bare(
         ]
     ]
     plan = bare_plan(recorded["runs"], discovery, concurrency)
-    return run_bare(state, plan)
+    return run_bare(state, plan, measured)
 
 
 def machine() -> str:

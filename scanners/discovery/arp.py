@@ -5,8 +5,13 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import select
+import socket
 import subprocess
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from scanners.attempt import Clock, completed, failed, reason_for, skipped
 from scanners.scope import Scope
@@ -124,24 +129,80 @@ def arp_sweep(
             )
             continue
         try:
-            from scapy.layers.l2 import ARP, Ether
-            from scapy.sendrecv import srp
-
-            answered, _ = srp(
-                Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(pdst=targets),
-                iface=seg.iface,  # explicit: scapy #1891/#621 send out of conf.iface otherwise
-                timeout=timeout,
-                retry=retry,
-                verbose=0,
-            )
+            answered = ask(seg, targets, timeout=timeout, retry=retry)
         except OSError as exc:  # PermissionError included: privilege_required, else unreachable
             attempts.append(failed(STAGE, label, reason_for(exc), str(exc), clock=clock))
             continue
-        for _sent, reply in answered:
-            ip = str(reply.psrc)
+        for ip, mac in answered.items():
             if ip in scope:  # a proxy-ARP reply for an out-of-scope address is ignored
-                mac = str(reply.hwsrc).lower()
                 hits[ip] = ArpHit(ip=ip, mac=mac, vendor=vendor_of(mac))
         detail = f"{len(targets)} addresses asked, {len(answered)} answered"
         attempts.append(completed(STAGE, label, detail, clock=clock))
     return list(hits.values()), attempts
+
+
+ETH_P_ARP = 0x0806
+PDST_AT = 14 + 24  # the target address in an Ethernet + ARP who-has frame
+ARP_REPLY = 2
+DRAIN_EVERY = 64  # requests sent between two reads of the replies already queued
+RCVBUF = 1 << 21  # replies to a /22 arrive while its requests are still being sent
+
+
+def ask(seg: Segment, targets: list[str], *, timeout: float, retry: int) -> dict[str, str]:
+    """Who-has for each target on the segment, from one ARP socket: each address's MAC.
+
+    scapy's ``srp`` matches every reply against every request (all ARP requests hash alike),
+    which cost 1.5 s of 3.1 for a /22 with 300 hosts (issue #20); here a reply is matched by
+    the address it speaks for. Requests go out as fast as the socket takes them; after each
+    round, ``timeout`` seconds for the last replies, and the unanswered are asked ``retry``
+    more times. Replies are read between sends too, so that none is dropped from a full
+    buffer. Only replies from addresses that were asked count.
+    """
+    from scapy.arch import get_if_hwaddr
+    from scapy.config import conf
+    from scapy.layers.l2 import ARP
+
+    own_mac = get_if_hwaddr(seg.iface)
+    pending = set(targets)
+    found: dict[str, str] = {}
+
+    def take(sock: Any, until: float | None) -> None:
+        """Read the replies: those already queued (``until`` None), or up to ``until``."""
+        while pending:
+            wait = 0.0 if until is None else until - time.monotonic()
+            if wait < 0 or not select.select([sock], [], [], wait)[0]:
+                return
+            reply = sock.recv()
+            arp = reply.getlayer(ARP) if reply is not None else None
+            if arp is not None and arp.op == ARP_REPLY and arp.psrc in pending:
+                pending.discard(arp.psrc)
+                found[str(arp.psrc)] = str(arp.hwsrc).lower()
+
+    with conf.L2socket(iface=seg.iface, type=ETH_P_ARP) as sock:
+        sock.ins.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+        for _round in range(1 + retry):
+            asking = [t for t in targets if t in pending]
+            for n, frame in enumerate(who_has_frames(own_mac, seg.own_ip, asking), start=1):
+                sock.ins.send(frame)  # its one packet socket; scapy types send() for Packets
+                if n % DRAIN_EVERY == 0:
+                    take(sock, None)
+            take(sock, time.monotonic() + timeout)
+            if not pending:
+                break
+    return found
+
+
+def who_has_frames(own_mac: str, own_ip: str, targets: list[str]) -> Iterator[bytes]:
+    """Broadcast who-has frames for ``targets``: scapy builds the first, the others are it with
+    the target address changed (building each with scapy was 0.4 s of a /22's ARP)."""
+    from scapy.layers.l2 import ARP, Ether
+
+    template = bytes(
+        Ether(dst="ff:ff:ff:ff:ff:ff", src=own_mac)
+        / ARP(op=1, hwsrc=own_mac, psrc=own_ip, pdst="0.0.0.0")  # noqa: S104 - a placeholder
+    )
+    # Padded to Ethernet's 60-byte minimum: some drivers refuse a shorter frame (EINVAL).
+    template = template.ljust(60, b"\x00")
+    head, tail = template[:PDST_AT], template[PDST_AT + 4 :]
+    for ip in targets:
+        yield head + socket.inet_aton(ip) + tail
