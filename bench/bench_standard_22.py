@@ -7,13 +7,14 @@ with its own mix of real services, one listener per service bound to all of its 
 (tests/lab/support/services.py: ssh-any, http-any, ftp-any, snmp-any): OpenSSH, Python's
 http.server with an admin login page, vsftpd with anonymous login, snmpd with community
 ``public``. Also printed: how many hosts got each service named right (port open, right name).
-A round takes minutes, so one round (sweep, then its replay) is the figure.
+The figure is the median of three rounds, each a sweep and then its replay.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -30,6 +31,7 @@ from secposture.lab.readiness import wait_ready
 from secposture.lab.topology import LabHost, Topology
 
 TARGET, PER_HOST = 1.0, 75
+ROUNDS = 3
 SUBNET, SCANNER = "10.80.0.0/22", "10.80.0.2"
 # What each lab service is, as the sweep should name it: (port, proto, name).
 SERVICES = {
@@ -77,34 +79,49 @@ def main() -> int:
             truth.update(dict.fromkeys([host.ip, *block], mix))
             started += [start(state, host, service) for service in mix]
         wait_ready(state, started, timeout=30.0)
-        folder = Path(tempfile.mkdtemp(prefix="bench-std-22-"))
-        config = write_config(folder, state, [SUBNET], [SCANNER], "standard")
-        recorded = run_sweep_recorded(state, config)
-        if os.environ.get("BENCH_RECORD"):  # the sweep's nmap runs and result, for analysis
-            Path(os.environ["BENCH_RECORD"]).write_text(json.dumps(recorded), encoding="utf-8")
-        bare: dict[str, float] = {}
-        bare_s = replay_bare(state, recorded, [SUBNET], [SCANNER], measured=bare)
+        rounds = []
+        # Three rounds, sweep and its replay alternating, so that the machine's drift touches
+        # both alike; each round's sweep starts from an empty store.
+        for _ in range(ROUNDS):
+            folder = Path(tempfile.mkdtemp(prefix="bench-std-22-"))
+            config = write_config(folder, state, [SUBNET], [SCANNER], "standard")
+            recorded = run_sweep_recorded(state, config)
+            if os.environ.get("BENCH_RECORD"):  # the sweep's nmap runs and result, to study
+                Path(os.environ["BENCH_RECORD"]).write_text(json.dumps(recorded), "utf-8")
+            bare: dict[str, float] = {}
+            bare_s = replay_bare(state, recorded, [SUBNET], [SCANNER], measured=bare)
+            rounds.append((recorded, bare_s, bare))
     finally:
         down(state.lab_id)
+    sweep_s = statistics.median(r[0]["wall"] for r in rounds)
+    bare_s = statistics.median(r[1] for r in rounds)
+    recorded, _, bare = rounds[-1]
     result = recorded["result"]
     scanned = sum(1 for h in result["hosts"] if h["ports_scanned"])
     counts = named_right(result, truth)
-    ratio = recorded["wall"] / bare_s
+    ratio = sweep_s / bare_s
+    spread = ", ".join(f"{r[0]['wall']:.1f}/{r[1]:.1f}" for r in rounds)
     print(
-        f"standard_22: {recorded['wall']:.1f} s for {len(result['hosts'])} hosts ({scanned} "
+        f"standard_22: {sweep_s:.1f} s for {len(result['hosts'])} hosts ({scanned} "
         f"scanned; named right: {', '.join(f'{k} {v}' for k, v in counts.items())}) "
         f"(baseline the same {len(recorded['runs'])} nmap runs bare {bare_s:.1f} s) "
-        f"ratio {ratio:.2f} (target ≤ {TARGET}); one round; {machine()}",
+        f"ratio {ratio:.2f} (target ≤ {TARGET}); medians of rounds sweep/bare {spread} s; "
+        f"{machine()}",
         flush=True,
     )
     cpu = recorded["cpu"]
     print(
-        f"# CPU seconds: the sweep's own process {cpu['self']:.1f}, its nmap runs "
-        f"{cpu['children']:.1f}; the bare replay's nmap runs {bare['cpu']:.1f}",
+        f"# CPU seconds of the last round: the sweep's own process {cpu['self']:.1f}, its nmap "
+        f"runs {cpu['children']:.1f}; the bare replay's nmap runs {bare['cpu']:.1f}",
         flush=True,
     )
+    every_round_whole = all(
+        len(r[0]["result"]["hosts"]) == len(truth)
+        and all(h["ports_scanned"] for h in r[0]["result"]["hosts"])
+        for r in rounds
+    )
     # The names are reported, not judged: the figure is the ratio, over every host scanned.
-    ok = ratio <= TARGET and len(result["hosts"]) == len(truth) == scanned
+    ok = ratio <= TARGET and every_round_whole
     return 0 if ok else 1
 
 

@@ -117,10 +117,10 @@ def bare_plan(
             discovery.append(argv)
         elif "-sU" in argv:
             udp.append(argv)
-        elif any(a.startswith("--min-hostgroup") for a in argv):
-            batches.append({"tcp": argv, "details": []})
+        elif "-sV" in argv or "--script" in argv or "-O" in argv:
+            details.append(argv)  # phase 3: one host, or a group of alike hosts
         else:
-            details.append(argv)
+            batches.append({"tcp": argv, "details": []})
     for argv in details:
         owner = next((b for b in batches if argv[-1] in b["tcp"]), None)
         if owner is None:

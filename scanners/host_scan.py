@@ -2,9 +2,10 @@
 
 1. TCP port discovery (SYN scan, no version probes), many hosts per nmap process.
 2. Beside it, UDP ports with the SNMP default-community probe, and host names.
-3. Per host with open ports: version detection and evidence scripts on those ports only,
-   and direct probes (telnet negotiation instead of nmap's slow telnet version probes; one
-   HTTP GET per web service; TLS versions and certificate; Redis PING).
+3. Hosts with open ports: version detection and evidence scripts on those ports only, one
+   nmap run for a group of hosts with the same open ports, and direct probes (telnet
+   negotiation instead of nmap's slow telnet version probes; one HTTP GET per web service;
+   TLS versions and certificate; Redis PING).
 4. Assembly: services, observations, device type and its reason, one attempt per stage.
 """
 
@@ -31,7 +32,7 @@ from scanners.probes.http import probe_http
 from scanners.probes.names import NameAnswer
 from scanners.probes.redis import probe_redis
 from scanners.probes.snmp import probe_snmp_many
-from scanners.probes.telnet import probe_telnet
+from scanners.probes.telnet import TelnetProbe, probe_telnet
 from scanners.probes.tls import probe_tls
 from secposture.model.records import (
     Attempt,
@@ -135,22 +136,90 @@ def tcp_stage_attempt(run: NmapRun, ip: str, ports_probed: int) -> tuple[Attempt
     return attempt.model_copy(update={"detail": detail}), True
 
 
-def host_detail(ctx: ScanContext, host: Host, tcp_data: dict[str, Any]) -> HostScan:
-    """Phase 3 for one host whose open TCP ports are known."""
-    ip = ctx.scope.require(host.ip)
-    spec = PROFILES[ctx.profile]
-    out = HostScan(host)
-    found = open_ports(tcp_data)
-    services: list[Service] = []
+# Hosts of one TCP batch with the same open ports share one nmap run of phase 3: each run
+# costs nmap's start (service probes, NSE) and its slowest wait (-sV's probe of a silent port),
+# so a batch of alike hosts in one run costs what one host does (issue #20). Groups stay small
+# so that a slow host holds back few others.
+DETAIL_GROUP = 16
 
-    telnet_ports = [p for p in found if p in TELNET_PORTS]
-    asked = ctx.probes.run_all(ip, [partial(probe_telnet, ip, p) for p in telnet_ports])
-    telnets = dict(zip(telnet_ports, asked, strict=True))
+
+@dataclass(slots=True)
+class _Detail:
+    """One host's phase 3 in progress: what the TCP batch and the telnet probe found."""
+
+    out: HostScan
+    tcp_data: dict[str, Any]
+    services: list[Service]
+    rest: list[int]  # open ports left for nmap's version detection and scripts
+
+
+def detail_groups(hosts: list[tuple[Host, dict[str, Any]]]) -> list[list[tuple[Host, Any]]]:
+    """The hosts in phase-3 groups: same open TCP ports, at most DETAIL_GROUP hosts each."""
+    alike: dict[tuple[int, ...], list[tuple[Host, Any]]] = {}
+    for host, data in hosts:
+        alike.setdefault(tuple(open_ports(data)), []).append((host, data))
+    return [
+        same[i : i + DETAIL_GROUP]
+        for same in alike.values()
+        for i in range(0, len(same), DETAIL_GROUP)
+    ]
+
+
+def host_details(ctx: ScanContext, hosts: list[tuple[Host, dict[str, Any]]]) -> list[HostScan]:
+    """Phase 3 for hosts whose open TCP ports are known, in their order: telnet negotiation,
+    then nmap's version detection and scripts in one run for the hosts whose remaining open
+    ports are the same, then each host's direct probes."""
+    spec = PROFILES[ctx.profile]
+    details: list[_Detail] = []
+    for host, tcp_data in hosts:
+        ctx.scope.require(host.ip)
+        found = open_ports(tcp_data)
+        details.append(_Detail(HostScan(host), tcp_data, [], found))
+    telnet_asks = [
+        (d.out.host.ip, [partial(probe_telnet, d.out.host.ip, p) for p in _telnet_ports(d.rest)])
+        for d in details
+    ]
+    for d, asked in zip(details, ctx.probes.run_hosts(telnet_asks), strict=True):
+        _take_telnet(d, dict(zip(_telnet_ports(d.rest), asked, strict=True)))
+
+    runs: dict[tuple[int, ...], list[_Detail]] = {}
+    for d in details:
+        scripted = spec.version_detection or any(p == 21 for p in d.rest)
+        if d.rest and scripted:
+            runs.setdefault(tuple(d.rest), []).append(d)
+        else:
+            d.services += _phase1_services(d.tcp_data, d.rest)
+    for ports, group in runs.items():
+        _run_detail(ctx, list(ports), group)
+
+    clock = Clock()
+    # Every probe of every host at once, within the sweep's caps; observations in this order.
+    asks = [
+        (d.out.host.ip, _service_probes(d.out.host.ip, d.services, spec.version_detection))
+        for d in details
+    ]
+    for d, answers in zip(details, ctx.probes.run_hosts(asks), strict=True):
+        probed = [o for answer in answers for o in answer]
+        if probed or d.services:
+            d.out.observations += probed
+            detail = f"{len(probed)} observations"
+            d.out.attempts.append(completed("probes", d.out.host.ip, detail, clock=clock))
+        d.out.host = d.out.host.model_copy(update={"services": tuple(d.services)})
+    return [d.out for d in details]
+
+
+def _telnet_ports(ports: list[int]) -> list[int]:
+    return [p for p in ports if p in TELNET_PORTS]
+
+
+def _take_telnet(d: _Detail, telnets: dict[int, TelnetProbe | None]) -> None:
+    """Ports that negotiate telnet are telnet (nmap's version probes of them are slow)."""
+    ip = d.out.host.ip
     direct = {p for p, probe in telnets.items() if probe is not None and probe.is_telnet}
     for port in sorted(direct):
         probe = telnets[port]
-        services.append(Service(port=port, name="telnet", extrainfo="negotiates telnet"))
-        out.observations.append(
+        d.services.append(Service(port=port, name="telnet", extrainfo="negotiates telnet"))
+        d.out.observations.append(
             Observation(
                 kind="telnet.banner",
                 ip=ip,
@@ -160,44 +229,35 @@ def host_detail(ctx: ScanContext, host: Host, tcp_data: dict[str, Any]) -> HostS
                 data={"banner": probe.banner if probe else ""},
             )
         )
+    d.rest = [p for p in d.rest if p not in direct]
 
-    rest = [p for p in found if p not in direct]
-    scripted = spec.version_detection or any(p == 21 for p in rest)
-    if rest and scripted:
-        detail = run_nmap(
-            ctx,
-            "ports.tcp.detail",
-            [ip],
-            tcp_detail_args(
-                ctx.profile, rest, privileged=ctx.privileged, host_timeout_s=ctx.host_timeout_s
-            ),
-            timeout_s=ctx.host_timeout_s + BATCH_SLACK_S,
-        )
-        out.attempts.append(detail.attempts[ip])
+
+def _run_detail(ctx: ScanContext, ports: list[int], group: list[_Detail]) -> None:
+    """One nmap run of phase 3 over hosts whose remaining open ports are ``ports``."""
+    ips = [d.out.host.ip for d in group]
+    args = tcp_detail_args(
+        ctx.profile, ports, privileged=ctx.privileged, host_timeout_s=ctx.host_timeout_s
+    )
+    if len(ips) > 1:
+        args.append(f"--min-hostgroup={len(ips)}")  # one group: it ends within the host limit
+    detail = run_nmap(
+        ctx, "ports.tcp.detail", ips, args, timeout_s=ctx.host_timeout_s + BATCH_SLACK_S
+    )
+    for d in group:
+        ip = d.out.host.ip
+        d.out.attempts.append(detail.attempts[ip])
         data = detail.host(ip)
-        if data is not None:
-            named, observations = services_from_nmap(ip, data)
-            services += [s for s in named if s.proto == "tcp" and s.port in rest]
-            out.observations += observations + ftp_refusals(ip, named, observations)
-            guess = os_guess(data)
-            if guess is not None:
-                out.observations.append(guess)
-                out.host = out.host.model_copy(update={"os": guess.data["name"]})
-        else:
+        if data is None:
             # Versions unknown, but the ports are open: keep them, named from phase 1.
-            services += _phase1_services(tcp_data, rest)
-    else:
-        services += _phase1_services(tcp_data, rest)
-
-    clock = Clock()
-    # Every probe of the host at once, within the sweep's caps; observations in this order.
-    answers = ctx.probes.run_all(ip, _service_probes(ip, services, spec.version_detection))
-    probed = [o for answer in answers for o in answer]
-    if probed or services:
-        out.observations += probed
-        out.attempts.append(completed("probes", ip, f"{len(probed)} observations", clock=clock))
-    out.host = out.host.model_copy(update={"services": tuple(services)})
-    return out
+            d.services += _phase1_services(d.tcp_data, d.rest)
+            continue
+        named, observations = services_from_nmap(ip, data)
+        d.services += [s for s in named if s.proto == "tcp" and s.port in d.rest]
+        d.out.observations += observations + ftp_refusals(ip, named, observations)
+        guess = os_guess(data)
+        if guess is not None:
+            d.out.observations.append(guess)
+            d.out.host = d.out.host.model_copy(update={"os": guess.data["name"]})
 
 
 def _service_probes(

@@ -23,7 +23,8 @@ from scanners.discovery.run import Discovery, discover
 from scanners.host_scan import (
     HostScan,
     assemble,
-    host_detail,
+    detail_groups,
+    host_details,
     port_discovery,
     tcp_stage_attempt,
     udp_scan,
@@ -154,16 +155,18 @@ class HostSweep:
             yield from self._discovered(payload, result)
         elif kind == "tcp":
             run = result
+            open_hosts: list[tuple[Host, dict[str, Any]]] = []
             for ip in payload:
                 state = self.states[ip]
                 state.tcp_attempt, state.tcp_known = tcp_stage_attempt(run, ip, self.ports_probed)
                 data = run.host(ip)
                 if state.tcp_known and data is not None and open_ports(data):
-                    self._submit(
-                        self._pools[0], "detail", ip, host_detail, self.ctx, state.host, data
-                    )
+                    open_hosts.append((state.host, data))
                 else:
                     state.detail_done = True
+            for group in detail_groups(open_hosts):
+                ips = [host.ip for host, _data in group]
+                self._submit(self._pools[0], "detail", ips, host_details, self.ctx, group)
         elif kind == "udp":
             for ip in payload:
                 self.states[ip].udp, self.states[ip].udp_done = result, True
@@ -171,7 +174,8 @@ class HostSweep:
             for ip in payload:
                 self.states[ip].name, self.states[ip].names_done = result.get(ip), True
         elif kind == "detail":
-            self.states[payload].detail, self.states[payload].detail_done = result, True
+            for ip, scan in zip(payload, result, strict=True):
+                self.states[ip].detail, self.states[ip].detail_done = scan, True
         yield from self._finish_ready()
 
     def _discovered(self, part: Scope, found: Discovery) -> Iterator[Event]:

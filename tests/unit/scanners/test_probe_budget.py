@@ -29,6 +29,28 @@ def test_the_probes_of_one_host_run_at_once() -> None:
         budget.close()
 
 
+def test_the_probes_of_several_hosts_run_at_once_results_per_host_in_order() -> None:
+    # Phase 3 of a group of hosts asks them all together (issue #20): four probes over three
+    # hosts that each wait until all four have started, so a host after host loop would break
+    budget = ProbeBudget(outstanding=8, per_host=4)
+    started = threading.Barrier(4, timeout=10)
+
+    def probe(tag: str) -> str:
+        started.wait()
+        return tag
+
+    asks = [
+        ("10.0.0.1", [lambda: probe("a1"), lambda: probe("a2")]),
+        ("10.0.0.2", []),
+        ("10.0.0.3", [lambda: probe("c1")]),
+        ("10.0.0.4", [lambda: probe("d1")]),
+    ]
+    try:
+        assert budget.run_hosts(asks) == [["a1", "a2"], [], ["c1"], ["d1"]]
+    finally:
+        budget.close()
+
+
 def test_no_more_than_per_host_probes_reach_one_device() -> None:
     budget = ProbeBudget(outstanding=8, per_host=2)
     lock = threading.Lock()
