@@ -131,6 +131,8 @@ def apply_waivers(
     findings it covered, so the report can show accepted risks and lapsed ones.
     """
     waivers = tuple(waivers)
+    if not waivers:
+        return list(findings), ()  # most agencies keep none; a 10,000-host sweep has 118,000
     matched = [0] * len(waivers)
     out: list[Finding] = []
     for finding in findings:

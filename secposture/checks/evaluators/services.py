@@ -9,7 +9,6 @@ service found gets one verdict from the check's judgement, stamped with the serv
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 
 from secposture.checks.registry import HostEvaluator, Verdict, evaluator
 from secposture.model.records import Host, Observation, Service, Status, SweepResult
@@ -35,8 +34,8 @@ def per_service(check_id: str, find: Find, absent: Verdict) -> Callable[[Judgeme
                 yield absent
                 return
             for service in found:
-                verdict = judge(service, host, sweep)
-                yield replace(verdict, port=service.port, proto=service.proto)
+                v = judge(service, host, sweep)
+                yield Verdict(v.status, service.port, service.proto, v.evidence, v.reason)
 
         evaluate.__name__ = judge.__name__
         evaluate.__doc__ = judge.__doc__
