@@ -135,11 +135,15 @@ class HostSweep:
     def _start_hosts(self, hosts: list[Host]) -> None:
         scan_pool, wait_pool = self._pools
         ips = [h.ip for h in hosts]
-        for i in range(0, len(ips), self.batch):
-            batch = ips[i : i + self.batch]
+        batches = [ips[i : i + self.batch] for i in range(0, len(ips), self.batch)]
+        # Every TCP batch before any UDP one: phase 3, the long part of a sweep, waits on its
+        # TCP batch and on nothing from UDP; a TCP batch queued behind UDP runs delays it.
+        for batch in batches:
             self._submit(scan_pool, "tcp", batch, port_discovery, self.ctx, batch)
+        for batch in batches:
             self._submit(scan_pool, "udp", batch, udp_scan, self.ctx, batch)
-            name_wait = PROFILES[self.ctx.profile].name_wait_s
+        name_wait = PROFILES[self.ctx.profile].name_wait_s
+        for batch in batches:
             name_timeout = min(name_wait, max(self.ctx.remaining(), 0.1))
             lookup = partial(resolve_names, timeout=name_timeout)
             self._submit(wait_pool, "names", batch, lookup, self.ctx.scope, batch)
