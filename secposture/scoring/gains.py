@@ -1,13 +1,12 @@
-"""The fixes that raise the agency's score most, computed with the score's own tally.
+"""The fixes that raise the agency's score most, computed with the score's own rules.
 
 A fix is one check remediated on every target where it failed (or partly failed): the agency
 turns Telnet off on each device that offers it, not on one. Its gain is exact, not estimated:
-the score is the tally's weighted credit over its weight
-(:func:`secposture.scoring.score.score_findings`), and fixing a finding gives it full credit
-without changing any weight, so the gain of a check is the credit its failed findings miss
-(:attr:`~secposture.scoring.score.Tally.missing`) over the weight of the whole sweep. Waived,
-not-applicable and not-assessed findings are outside the score and so are not fixes
-(answering a question may move the score either way; it is listed as not assessed).
+the headline score (:func:`secposture.scoring.score.headline`) is re-computed with that check
+passing everywhere, its cap lifted if it was the last open finding of the capped severity, and
+the gain is the difference. Waived, not-applicable and not-assessed findings are outside the
+score and so are not fixes (answering a question may move the score either way; it is listed
+as not assessed).
 """
 
 from __future__ import annotations
@@ -15,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from secposture.model.records import Finding, Severity, Status
-from secposture.scoring.score import ASSESSED, tally
+from secposture.model.records import Finding, Severity
+from secposture.scoring.score import CheckState, check_states, headline
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,21 +30,16 @@ class Fix:
 
 def score_gains(findings: Iterable[Finding]) -> list[Fix]:
     """Every check that has something to fix, largest gain first (ties: severity, then id)."""
-    findings = list(findings)
-    total = tally(findings).weight
-    failed: dict[str, list[Finding]] = {}
-    for f in findings:
-        if f.status in ASSESSED and f.status is not Status.PASS:
-            failed.setdefault(f.check_id, []).append(f)
-    fixes = [
-        Fix(
-            check_id=check_id,
-            severity=max((f.severity for f in found), key=lambda s: s.rank),
-            targets=len(found),
-            gain=100.0 * tally(found).missing / total if total > 0 else 0.0,
-        )
-        for check_id, found in failed.items()
-    ]
+    states = check_states(findings)
+    now, _raw, _cap = headline(states)
+    fixes = []
+    for check_id, state in states.items():
+        if not state.open:
+            continue
+        fixed = {**states, check_id: CheckState(state.severity)}
+        after, _raw, _cap = headline(fixed)
+        gain = (after or 0.0) - (now or 0.0)
+        fixes.append(Fix(check_id, state.severity, state.open, round(gain, 1)))
     fixes.sort(key=lambda fix: (-fix.gain, -fix.severity.rank, fix.check_id))
     return fixes
 

@@ -12,25 +12,47 @@ score with its coverage beside it and a provisional flag when coverage is low.
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from secposture.assess.selfassessment import AnswerState
 from secposture.assess.waivers import WaiverState
 from secposture.model.records import Finding, Record, Severity, Status
-from secposture.model.score import Score
+from secposture.model.score import Cap, Score
 
-# Weight of one finding by severity: a failed critical item costs ten low ones.
-SEVERITY_WEIGHT: dict[Severity, float] = {
-    Severity.CRITICAL: 10.0,
-    Severity.HIGH: 6.0,
-    Severity.MEDIUM: 3.0,
-    Severity.LOW: 1.0,
-    Severity.INFO: 0.0,
-}
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The headline score's rules from data/scoring.toml: the project's choices, not a norm."""
+
+    weights: dict[Severity, float]
+    caps: tuple[tuple[Severity, float], ...]  # most severe first
+    note: str
+
+
+@cache
+def load_rules() -> Rules:
+    """The shipped rules; a broken file is a packaging bug and raises."""
+    raw = resources.files("secposture").joinpath("data/scoring.toml").read_text("utf-8")
+    data = tomllib.loads(raw)
+    weights = {Severity(k): float(v) for k, v in data["weights"].items()}
+    if set(weights) != set(Severity):
+        raise ValueError("data/scoring.toml: [weights] must give every severity")
+    caps = sorted(
+        ((Severity(c["severity"]), float(c["at"])) for c in data.get("cap", [])),
+        key=lambda cap: -cap[0].rank,
+    )
+    return Rules(weights=weights, caps=tuple(caps), note=str(data.get("note", "")))
+
+
+# Weight of one check by severity: a failed critical item costs ten low ones (data/scoring.toml).
+SEVERITY_WEIGHT: dict[Severity, float] = load_rules().weights
 STATUS_CREDIT: dict[Status, float] = {Status.PASS: 1.0, Status.PARTIAL: 0.5, Status.FAIL: 0.0}
 ASSESSED = frozenset(STATUS_CREDIT)
 # Neither evidence for nor against: an accepted risk is a decision, not a gap in what was seen.
@@ -107,16 +129,74 @@ def merged(tallies: Iterable[Tally]) -> Tally:
     return result
 
 
+@dataclass(slots=True)
+class CheckState:
+    """One check over every target it was assessed on: as good as its worst target."""
+
+    severity: Severity
+    credit: float = 1.0  # the lowest credit of its assessed findings
+    open: int = 0  # targets where it failed or partly failed
+
+    @property
+    def weight(self) -> float:
+        return SEVERITY_WEIGHT[self.severity]
+
+
+def check_states(findings: Iterable[Finding]) -> dict[str, CheckState]:
+    """Per check with at least one assessed finding, its worst outcome and open targets."""
+    states: dict[str, CheckState] = {}
+    for f in findings:
+        if f.status not in ASSESSED:
+            continue
+        state = states.get(f.check_id)
+        if state is None:
+            state = states[f.check_id] = CheckState(f.severity)
+        elif f.severity.rank > state.severity.rank:
+            state.severity = f.severity
+        credit = STATUS_CREDIT[f.status]
+        if credit < 1.0:
+            state.open += 1
+            state.credit = min(state.credit, credit)
+    return states
+
+
+def headline(states: dict[str, CheckState]) -> tuple[float | None, float | None, Cap | None]:
+    """The headline score of these check states: (capped, raw, cap).
+
+    Each check counts once, as good as its worst target, weighted by its severity: a clean host
+    adds no credit to a check another host fails, so a larger LAN cannot dilute an exposure.
+    An open finding of a capped severity then holds the score at that cap."""
+    weight = sum(s.weight for s in states.values())
+    if weight <= 0:
+        return None, None, None
+    raw = round(100.0 * sum(s.weight * s.credit for s in states.values()) / weight, 1)
+    for severity, at in load_rules().caps:
+        failing = [s for s in states.values() if s.severity is severity and s.open]
+        if failing and raw > at:
+            cap = Cap(
+                severity=severity.value,
+                at=at,
+                checks=len(failing),
+                targets=sum(s.open for s in failing),
+            )
+            return at, raw, cap
+    return raw, raw, None
+
+
 def score_findings(findings: Iterable[Finding]) -> Score:
-    """Score a set of findings; waived ones count as neither pass nor fail."""
+    """The headline score of a set of findings; waived and not-applicable ones count as
+    neither pass nor fail, and what could not be assessed shows only in the coverage."""
+    findings = list(findings)
     t = tally(findings)
-    ratio = t.ratio
+    overall, raw, cap = headline(check_states(findings))
     return Score(
-        overall=None if ratio is None else round(100.0 * ratio, 1),
+        overall=overall,
         coverage=round(t.coverage, 3),
         assessed=t.assessed,
         applicable=t.applicable,
         counts=t.counts,
+        raw=raw,
+        cap=cap,
     )
 
 

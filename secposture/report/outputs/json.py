@@ -74,6 +74,9 @@ def findings_document(
             "coverage": score.coverage,
             "assessed": score.assessed,
             "applicable": score.applicable,
+            # Issue #13: the value before the cap, and the cap's reason (null when none holds)
+            "raw": score.raw,
+            "cap": None if score.cap is None else score.cap.model_dump(mode="json"),
         },
         "findings": [
             {

@@ -37,6 +37,8 @@ class Summary:
     score: str | None
     coverage: str
     basis: str
+    capped: str | None  # why the score is held down (issue #13), None when it is not
+    method: str
     incomplete: str | None
     # None: no framework posture available
     index: IndexHeadline | None
@@ -152,6 +154,18 @@ def summary(
         score=None if score.overall is None else number(score.overall, lang),
         coverage=percent(score.coverage),
         basis=t("report.score.basis", lang, assessed=score.assessed, applicable=score.applicable),
+        capped=None
+        if score.cap is None or score.raw is None
+        else t(
+            "report.score.capped",
+            lang,
+            at=number(score.cap.at, lang),
+            raw=number(score.raw, lang),
+            targets=score.cap.targets,
+            checks=score.cap.checks,
+            severity=t(f"report.severity.{score.cap.severity}", lang),
+        ),
+        method=t("report.score.method", lang),
         incomplete=incomplete,
         index=None if fw is None else index_headline(fw, lang),
         pillars=None if fw is None else pillars(fw, lang),

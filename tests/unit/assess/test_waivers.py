@@ -94,10 +94,11 @@ def test_agency_level_answer_is_waived_by_agency_id() -> None:
 
 
 def test_waived_findings_leave_the_score() -> None:
-    # high fail + high pass = 50; with the failure waived only the pass is left = 100
+    # one high check failing on one of its two targets is as good as that target: 0 (issue
+    # #13); with the failure waived only the pass is left = 100
     plain = [finding(Status.FAIL), finding(Status.PASS, ip="10.77.0.6")]
     waived, _ = apply_waivers(plain, [waiver()], TODAY)
-    assert score_findings(plain).overall == 50.0
+    assert score_findings(plain).overall == 0.0
     score = score_findings(waived)
     assert score.overall == 100.0 and score.applicable == 1
     assert score.counts["waived"] == 1

@@ -77,7 +77,7 @@ def test_write_outputs_writes_the_documents_with_exactly_the_agreed_keys(
         "posture",
     }
     assert findings["posture"] is None  # no framework posture was given to this report
-    assert set(findings["score"]) == {"overall", "coverage", "assessed", "applicable"}
+    assert set(findings["score"]) == {"overall", "coverage", "assessed", "applicable", "raw", "cap"}
     assert {tuple(sorted(f)) for f in findings["findings"]} == {
         ("check_id", "evidence", "reason", "severity", "status", "target", "waiver")
     }
@@ -128,6 +128,8 @@ def test_findings_document_lists_every_finding_the_score_and_only_failed_attempt
         "coverage": score.coverage,
         "assessed": score.assessed,
         "applicable": score.applicable,
+        "raw": score.raw,
+        "cap": None if score.cap is None else score.cap.model_dump(mode="json"),
     }
     assert document["attempts"] == [
         {

@@ -6,18 +6,18 @@ from secposture.model.records import Finding, Severity, Status, Target
 from secposture.scoring.score import score_findings
 
 
-def f(status: Status, severity: Severity = Severity.HIGH) -> Finding:
-    return Finding(check_id="net.x", status=status, severity=severity, target=Target(ip="10.0.0.1"))
+def f(status: Status, severity: Severity = Severity.HIGH, check: str = "net.x") -> Finding:
+    return Finding(check_id=check, status=status, severity=severity, target=Target(ip="10.0.0.1"))
 
 
 def test_hand_computed_score_and_coverage() -> None:
-    # high pass (6) + medium fail (3) + low pass (1): credit 7 / weight 10 → 70
+    # checks: high pass (6) + medium fail (3) + low pass (1): credit 7 / weight 10 → 70
     findings = [
-        f(Status.PASS),
-        f(Status.FAIL, Severity.MEDIUM),
-        f(Status.PASS, Severity.LOW),
-        f(Status.NOT_ASSESSED),
-        f(Status.NOT_APPLICABLE),
+        f(Status.PASS, check="net.a"),
+        f(Status.FAIL, Severity.MEDIUM, check="net.b"),
+        f(Status.PASS, Severity.LOW, check="net.c"),
+        f(Status.NOT_ASSESSED, check="net.d"),
+        f(Status.NOT_APPLICABLE, check="net.e"),
     ]
     score = score_findings(findings)
     assert score.overall == 70.0
