@@ -7,7 +7,7 @@ from datetime import datetime
 
 from secposture.model.records import Severity
 from secposture.province.hierarchy import Unit
-from secposture.province.rows import PageScope, Translate, score_of
+from secposture.province.rows import PageScope, Row, Translate, score_of
 from secposture.report.view.text import format_time, number
 from secposture.scoring.tiers import tier_of
 
@@ -24,6 +24,7 @@ class UnitLine:
     level_label: str
     rank: int | None
     score: str  # "—" when nothing could be scored
+    capped: str  # why the score is held down (issue #13); empty when it is not
     coverage: str
     tier: str
     tier_label: str
@@ -37,10 +38,13 @@ class UnitLine:
 def ranking(scope: PageScope, lang: str, t: Translate) -> list[UnitLine]:
     """The units best score first, then those without a score, then those never reported."""
 
-    def key(unit: Unit) -> tuple[int, float, str]:
-        score = score_of(scope.latest(unit.id))
-        reported = scope.latest(unit.id) is not None
-        return (0 if score is not None else 1 if reported else 2, -(score or 0.0), unit.name)
+    def key(unit: Unit) -> tuple[int, float, int, str]:
+        row = scope.latest(unit.id)
+        score = score_of(row)
+        state = 0 if score is not None else 1 if row is not None else 2
+        # Equal scores (two units held at the same cap) are told apart by fewer open high
+        # and critical findings: each check counts once in the score, every target here.
+        return (state, -(score or 0.0), _serious(row), unit.name)
 
     lines = []
     rank = 0
@@ -50,9 +54,7 @@ def ranking(scope: PageScope, lang: str, t: Translate) -> list[UnitLine]:
         tier = tier_of(score)
         if score is not None:
             rank += 1
-        serious = 0
-        if row is not None:
-            serious = sum(n for c, n in row["failed"].items() if row["severity"][c] in SERIOUS)
+        serious = _serious(row)
         lines.append(
             UnitLine(
                 id=unit.id,
@@ -61,6 +63,7 @@ def ranking(scope: PageScope, lang: str, t: Translate) -> list[UnitLine]:
                 level_label=t(f"report.level.{unit.level.value}"),
                 rank=rank if score is not None else None,
                 score="—" if score is None else number(score, lang),
+                capped=_capped(row, lang, t),
                 coverage="" if row is None else f"{int(row['score']['coverage'] * 100)}%",
                 tier=tier if row is not None else "none",
                 tier_label=t(f"agg.tier.{tier}") if row is not None else "",
@@ -74,3 +77,23 @@ def ranking(scope: PageScope, lang: str, t: Translate) -> list[UnitLine]:
             )
         )
     return lines
+
+
+def _serious(row: Row | None) -> int:
+    """Open high and critical findings of the unit's latest sweep."""
+    if row is None:
+        return 0
+    return sum(n for c, n in row["failed"].items() if row["severity"][c] in SERIOUS)
+
+
+def _capped(row: Row | None, lang: str, t: Translate) -> str:
+    """The cap's reason as the unit's bundle carried it; bundles from before issue #13 have none."""
+    cap = None if row is None else row["score"].get("cap")
+    if not isinstance(cap, dict):
+        return ""
+    return t(
+        "agg.capped",
+        at=number(float(cap["at"]), lang),
+        targets=cap["targets"],
+        severity=t(f"report.severity.{cap['severity']}"),
+    )

@@ -54,7 +54,9 @@ def pillar_framework(posture: Posture | None) -> FrameworkPosture | None:
 def index_headline(fw: FrameworkPosture, lang: str) -> IndexHeadline:
     """The framework index's score, tier and coverage as the summary states them."""
     tier = None
-    if fw.tier is not None:
+    # A tier name is a claim about where the agency stands: none while the figure is
+    # provisional or the cut-offs are unverified (issue #13; the GCI cut-offs are [U]).
+    if fw.tier is not None and fw.tier.verified and not fw.provisional:
         name = _pick(lang, fw.tier.name_vi, fw.tier.name_en)
         tier = t("posture.tier", lang, rank=fw.tier.rank, name=name)
     score = None
@@ -68,7 +70,7 @@ def index_headline(fw: FrameworkPosture, lang: str) -> IndexHeadline:
         score=score,
         coverage=percent(fw.coverage),
         tier=tier,
-        tier_unverified=fw.tier is not None and not fw.tier.verified,
+        tier_unverified=False,  # an unverified tier is not shown at all (above)
         provisional=fw.provisional,
     )
 

@@ -80,7 +80,9 @@ def test_province_page_ranks_counts_and_names_the_common_findings(
     assert CSP in html and "<script" not in html.replace("&lt;script", "")
     assert "26/27 đơn vị đã gửi kết quả" in text_of(section(html, "summary"))
     # the ranking is by score, highest first, the silent commune last and unranked
-    rows = re.findall(r'<td class="num strong">([0-9,—]+)</td>', section(html, "ranking"))
+    rows = re.findall(
+        r'<td class="num strong">([0-9,—]+)(?:<br>.*?)?</td>', section(html, "ranking")
+    )
     scores = [float(s.replace(",", ".")) for s in rows if s != "—"]
     assert len(scores) == 26 and scores == sorted(scores, reverse=True)
     assert rows[-1] == "—" and "UBND xã 1.7" in section(html, "ranking").rsplit("<tr", 1)[-1]
@@ -227,3 +229,18 @@ def test_the_request_check_sees_a_page_that_loads_something(tmp_path: Path) -> N
     chromium(tmp_path / "profile", f"--log-net-log={netlog}", "--dump-dom", page.as_uri())
     # Then its request is found (and went nowhere: the name resolves to nothing)
     assert page_requests(netlog) == ["http://collector.invalid/x.png"]
+
+
+def test_the_ranking_shows_each_capped_score_with_its_reason_and_no_unqualified_gci(
+    built: tuple[SyntheticProvince, AggregatePaths],
+) -> None:
+    # Issue #13: one headline score per unit, with why it is held down
+    _, paths = built
+    pages = [paths.province, *paths.districts]
+    ranking = text_of(section(paths.province.read_text("utf-8"), "ranking"))
+    assert re.search(
+        r"giới hạn ở \d+: \d+ phát hiện (Nghiêm trọng|Cao|nghiêm trọng|cao)", ranking, re.I
+    )
+    for page in pages:
+        text = text_of(page.read_text("utf-8"))
+        assert "Chỉ số GCI" not in text, page.name

@@ -101,16 +101,21 @@ def test_the_summary_lists_five_fixes_with_their_points(agency: StoredAgency, pa
 # --- summary: index, pillars, trend --------------------------------------------------------
 
 
-def test_the_summary_shows_the_gci_index_its_tier_as_unverified_and_pillars(
+def test_the_summary_has_one_number_and_names_the_gci_model_with_its_qualifier(
     agency: StoredAgency, page: Page
 ) -> None:
+    # Issue #13: one headline number per unit; the GCI-style figure lives in its own section,
+    # always named "theo mô hình GCI (cấp cơ quan)", and no tier name while its cut-offs are [U]
     gci = agency.assessment.posture.framework("gci")
     summary = page.section("summary")
+    frameworks = page.section("frameworks")
 
     assert gci.tier is not None and not gci.tier.verified
-    assert f"Chỉ số GCI: {gci.score:.1f}/100".replace(".", ",") in summary
-    assert f"Bậc {gci.tier.rank}: {gci.tier.name_vi}" in summary
-    assert "ngưỡng bậc chưa được kiểm chứng" in summary  # the cut-off is [U] in frameworks.md
+    assert "Chỉ số GCI" not in page.text
+    assert "Theo mô hình GCI (cấp cơ quan)" in summary
+    assert f"{gci.score:.1f}/100".replace(".", ",") not in summary  # not a second headline
+    assert f"{gci.score:.1f}/100".replace(".", ",") in frameworks
+    assert f"Bậc {gci.tier.rank}" not in page.text  # the cut-offs are [U] in frameworks.md
     assert "tạm tính" in summary  # coverage below the framework's provisional_below
     # one bar per pillar; the national legal pillar is shown, and not scored
     for section in gci.sections:

@@ -47,8 +47,8 @@ def test_fifty_clean_hosts_beside_a_critical_finding_move_the_score_at_most_two_
 
 
 def test_an_open_critical_finding_caps_a_score_that_would_be_higher() -> None:
-    # Redis open to anyone on an otherwise clean SSH server: 15 of 16 weight passes (93.8),
-    # shown as the cap, with the reason
+    # Redis open to anyone on a server whose SSH is clean: 61.8 uncapped (Redis is also an
+    # exposed database), shown as the cap, with the reason
     ssh = host(SERVER, svc(22, "ssh"), svc(6379, "redis"))
     evidence = (
         obs("redis.auth", SERVER, 6379, required=False, reply="+PONG"),
