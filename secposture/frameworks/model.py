@@ -63,6 +63,7 @@ class Sourced(Record):
 
     verified: bool = True
     note: str = ""
+    source: str = ""  # where the item itself is stated (issue #13: every claim traceable)
 
     @model_validator(mode="after")
     def _unverified_says_why(self) -> Sourced:

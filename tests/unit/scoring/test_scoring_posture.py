@@ -179,15 +179,16 @@ def test_vn_baseline_level_3_switches_to_clause_5(tmp_path: Path) -> None:
 def test_cis_ig1_hand_computed(tmp_path: Path) -> None:
     cis = run(tmp_path).posture.framework("cis-v8-ig1")
     control4 = cis.section("4")
-    # 4.6: telnet fail/pass → 0.5 (HTTP n/a); 4.7: SNMP pass ×2 → 1; 4.1, 4.2 and 4.4 have
-    # no finding, so coverage is 2 of 5 safeguards
-    assert control4.percent == 75.0 and control4.coverage == 0.4
+    # 4.6: telnet fail/pass → 0.5 (HTTP n/a); 4.7: SNMP pass ×2 → 1; 4.1-4.5 have no finding,
+    # so coverage is 2 of the control's 7 IG1 safeguards (issue #13: all 56 are listed)
+    assert control4.percent == 75.0 and control4.coverage == round(2 / 7, 3)
     assert cis.section("11").percent == 50.0  # backups "partial"
     assert cis.section("17").percent == 100.0
     assert cis.section("17").coverage == round(2 / 3, 3)  # 17.1 (officer) is stale
     # overall: mean of controls 4, 11, 14, 17 = (0.75 + 0.5 + 1 + 1) / 4
     assert cis.score == pytest.approx(81.25, abs=0.05)
-    assert cis.coverage == pytest.approx((0.4 + 1 + 1 + 2 / 3) / 8, abs=0.001)
+    # over all 15 IG1 controls: 11 and 14 have one safeguard of 4 and 8 evidenced
+    assert cis.coverage == pytest.approx((2 / 7 + 1 / 4 + 1 / 8 + 2 / 3) / 15, abs=0.001)
     assert cis.provisional and cis.tier is None
 
 
