@@ -101,7 +101,16 @@ def judge(
             Support.UNKNOWN,
             f"release {version} is not in the lifecycle table (data/device_os_lifecycle.toml)",
         )
-    caveat = "" if entry.verified else " [lifecycle entry not verified against the vendor]"
+    if not entry.verified:
+        # A high-severity fail, or a pass, resting on a recollection is a claim the tool cannot
+        # make (issue #13): the entry counts once someone has read the vendor's bulletin and
+        # set verified = true with its source in the lifecycle table.
+        return Judgement(
+            Support.UNKNOWN,
+            f"{version}: {entry.name}: its lifecycle entry is not verified against the vendor's "
+            "bulletin, so support is not judged (data/device_os_lifecycle.toml)",
+        )
+    caveat = ""
     if entry.ended:
         return Judgement(Support.ENDED, f"{version}: {entry.name}, support has ended{caveat}")
     if entry.supported_until is not None:

@@ -92,14 +92,18 @@ def test_weak_ios_fails_and_hardened_ios_passes_every_check() -> None:
     )
     findings = run_checks(s)
     weak, hardened = status_of(findings, "10.0.0.1"), status_of(findings, "10.0.0.2")
-    # Then the weak one fails all but telnet (no transport input: not assessed) and the
-    # banner (it has a motd banner)
+    # Then the weak one fails all but telnet (no transport input: not assessed), the banner
+    # (it has a motd banner) and the release's support: the shipped lifecycle entries are
+    # unverified, so neither switch's release is judged (issue #13)
     assert {c for c, st in weak.items() if st is Status.FAIL} == DEV_CHECKS - {
         "dev.vty_telnet",
         "dev.no_login_banner",
+        "dev.os_unsupported",
     }
     assert weak["dev.vty_telnet"] is Status.NOT_ASSESSED
-    # And the hardened one fails nothing and passes everything
+    assert weak["dev.os_unsupported"] is hardened["dev.os_unsupported"] is Status.NOT_ASSESSED
+    # And the hardened one fails nothing and passes everything else
+    del hardened["dev.os_unsupported"]
     assert set(hardened.values()) == {Status.PASS}, hardened
     evidence = {f.check_id: f.evidence for f in findings if f.target.ip == "10.0.0.1"}
     assert evidence["dev.enable_password_plaintext"].startswith("ubnd-xa-sw01: enable password")
@@ -278,21 +282,24 @@ def test_connection_failures_are_sorted_into_reasons() -> None:
 
 def test_lifecycle_table_decides_supported_ended_or_unknown() -> None:
     table = (
-        Release(platform="cisco_ios", match=r"^12\.", name="IOS 12", ended=True),
+        Release(platform="cisco_ios", match=r"^12\.", name="IOS 12", ended=True, verified=True),
         Release(platform="cisco_ios", match=r"^15\.2\(", name="IOS 15.2",
                 supported_until=date(2026, 1, 31), verified=True),
         Release(platform="cisco_ios", match=r"^17\.", name="IOS XE 17", supported=True,
-                review_by=date(2027, 6, 30)),
+                review_by=date(2027, 6, 30), verified=True),
+        Release(platform="cisco_ios", match=r"^15\.0\(", name="IOS 15.0", ended=True),
     )  # fmt: skip
     on = date(2026, 11, 22)
     assert judge("cisco_ios", "12.2(55)SE", on, table).support is Support.ENDED
     ended = judge("cisco_ios", "15.2(7)E9", on, table)
     assert ended.support is Support.ENDED and "support ended 2026-01-31" in ended.evidence
-    assert "not verified" not in ended.evidence
     assert judge("cisco_ios", "15.2(7)E9", date(2025, 1, 1), table).support is Support.SUPPORTED
     current = judge("cisco_ios", "17.12.04", on, table)
-    assert current.support is Support.SUPPORTED and "not verified" in current.evidence
+    assert current.support is Support.SUPPORTED
     assert judge("cisco_ios", "17.12.04", date(2027, 7, 1), table).support is Support.UNKNOWN
+    # Issue #13: an entry nobody checked against the vendor is never a fail (nor a pass)
+    unverified = judge("cisco_ios", "15.0(2)SE11", on, table)
+    assert unverified.support is Support.UNKNOWN and "not verified" in unverified.evidence
     assert judge("cisco_ios", "16.9.1", on, table).support is Support.UNKNOWN
     assert judge("huawei_vrp", "12.0", on, table).support is Support.UNKNOWN
     assert judge("cisco_ios", None, on, table).support is Support.UNKNOWN
