@@ -192,6 +192,7 @@ def _print_framework_posture(fw: FrameworkPosture, lang: str) -> None:
             lang,
             conclusion=t(f"conclusion.{fw.conclusion.value}", lang),
             meets=counts.get("meets", 0),
+            clean=counts.get("no_failure_found", 0),
             fails=counts.get("does_not_meet", 0),
             unknown=counts.get("not_assessed", 0),
             coverage=coverage,

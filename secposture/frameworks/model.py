@@ -124,6 +124,10 @@ class Section(Sourced):
     ref: str = ""  # the clause or control number as the source prints it
     scope: SectionScope = SectionScope.AGENCY
     max_points: Weight | None = None  # points method: this section's share of max_score
+    # Conclusion method: true only when the file lists every minimum requirement the source
+    # sets for the group; otherwise a group whose listed requirements pass is "no failure
+    # found", never "meets" (issue #13: QCVN concludes Đáp ứng only when all were verified).
+    complete: bool = False
 
 
 class Requirement(Sourced):

@@ -87,14 +87,19 @@ def _status(unscored: Unscored | None) -> ItemStatus:
     return ItemStatus.NOT_ASSESSED
 
 
-def _conclude(conclusions: Iterable[Conclusion]) -> Conclusion:
+def _conclude(conclusions: Iterable[Conclusion], *, complete: bool) -> Conclusion:
+    """A group's (or framework's) conclusion from its parts'. "Meets" only when every part
+    meets and the parts are all the source requires (``complete``); when what was assessed
+    passes but something is missing, "no failure found"; one failure: "does not meet"."""
     found = list(conclusions)
     if not found:
         return Conclusion.NOT_APPLICABLE
     if Conclusion.DOES_NOT_MEET in found:
         return Conclusion.DOES_NOT_MEET
-    if all(c is Conclusion.MEETS for c in found):
+    if complete and all(c is Conclusion.MEETS for c in found):
         return Conclusion.MEETS
+    if any(c in (Conclusion.MEETS, Conclusion.NO_FAILURE_FOUND) for c in found):
+        return Conclusion.NO_FAILURE_FOUND
     return Conclusion.NOT_ASSESSED
 
 
@@ -129,7 +134,11 @@ def _score_requirement(
         conclusion = {
             ItemStatus.NOT_APPLICABLE: Conclusion.NOT_APPLICABLE,
             ItemStatus.NOT_ASSESSED: Conclusion.NOT_ASSESSED,
-            ItemStatus.SCORED: Conclusion.DOES_NOT_MEET if t.failed else Conclusion.MEETS,
+            ItemStatus.SCORED: Conclusion.DOES_NOT_MEET
+            if t.failed
+            else Conclusion.MEETS
+            if t.assessed == t.applicable
+            else Conclusion.NO_FAILURE_FOUND,  # some of its findings could not be assessed
         }[status]
     coverage = t.coverage if status is not ItemStatus.NOT_APPLICABLE else 0.0
     score = RequirementScore(
@@ -166,9 +175,17 @@ def _score_section(
     applicable, ratio, coverage = _roll_up(scored, lambda r: r.weight or 0.0)
     conclusion: Conclusion | None = None
     if fw.info.method is Method.CONCLUSION:
-        conclusion = _conclude(r.conclusion for r in applicable if r.conclusion is not None)
-        # A group's share is its conclusion: met (1) or not (0); otherwise it is not assessed.
-        ratio = {Conclusion.MEETS: 1.0, Conclusion.DOES_NOT_MEET: 0.0}.get(conclusion)
+        conclusion = _conclude(
+            (r.conclusion for r in applicable if r.conclusion is not None),
+            complete=section.complete,
+        )
+        # A group's share is its conclusion: no failure (1; "meets" when complete) or a
+        # failure (0); otherwise it is not assessed.
+        ratio = {
+            Conclusion.MEETS: 1.0,
+            Conclusion.NO_FAILURE_FOUND: 1.0,
+            Conclusion.DOES_NOT_MEET: 0.0,
+        }.get(conclusion)
     unscored: Unscored | None = None
     if section.scope is SectionScope.NATIONAL:
         unscored = Unscored.NATIONAL
@@ -245,7 +262,10 @@ def evaluate_framework(
     score = None if ratio is None else ratio * fw.info.max_score
     conclusion: Conclusion | None = None
     if fw.info.method is Method.CONCLUSION:
-        conclusion = _conclude(s.conclusion for s in applicable if s.conclusion is not None)
+        conclusion = _conclude(
+            (s.conclusion for s in applicable if s.conclusion is not None),
+            complete=all(section.complete for section in fw.sections),
+        )
     by_section = Counter(
         (s.conclusion.value if s.conclusion is not None else s.status.value) for s in sections
     )

@@ -216,6 +216,8 @@ class Conclusion(StrEnum):
     that keep "could not tell" apart from either."""
 
     MEETS = "meets"
+    # What was assessed passes, but not everything the source requires was (issue #13)
+    NO_FAILURE_FOUND = "no_failure_found"
     DOES_NOT_MEET = "does_not_meet"
     NOT_ASSESSED = "not_assessed"
     NOT_APPLICABLE = "not_applicable"

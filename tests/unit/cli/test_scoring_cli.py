@@ -108,7 +108,8 @@ def test_score_prints_every_framework_with_coverage(tmp_path: Path) -> None:
     assert "Legal" in result.output and "national, not scored for an agency" in result.output
     counts = vn.sections_by_status
     assert (
-        f"Conclusion: Does not meet — {counts['meets']} groups meet, "
+        f"Conclusion: Does not meet — {counts.get('meets', 0)} groups meet, "
+        f"{counts['no_failure_found']} with no failure found, "
         f"{counts['does_not_meet']} do not, {counts['not_assessed']} not assessed"
     ) in result.output
     assert "1 self-assessment answer(s) are older than 12 months" in result.output

@@ -132,10 +132,13 @@ def test_vn_baseline_level_2_groups_hand_computed(tmp_path: Path) -> None:
     conclusions = {s.id: s.conclusion for s in vn.sections}
     assert conclusions["system_level"] is Conclusion.DOES_NOT_MEET  # answered "no"
     assert conclusions["secure_configuration"] is Conclusion.DOES_NOT_MEET  # telnet on .5
-    assert conclusions["account_access"] is Conclusion.MEETS  # SNMP passes, FTP n/a
-    assert conclusions["backup_recovery"] is Conclusion.DOES_NOT_MEET  # "partial" is not "meets"
-    assert conclusions["personnel"] is Conclusion.MEETS  # training yes; officer stale
-    assert conclusions["incident_response"] is Conclusion.MEETS
+    # Issue #13: what passes is "no failure found", never "meets": the file does not list every
+    # minimum requirement of a group (none is marked complete)
+    assert conclusions["account_access"] is Conclusion.NO_FAILURE_FOUND  # SNMP passes, FTP n/a
+    assert conclusions["backup_recovery"] is Conclusion.DOES_NOT_MEET  # "partial" is a failure
+    assert conclusions["personnel"] is Conclusion.NO_FAILURE_FOUND  # training yes; officer stale
+    assert conclusions["incident_response"] is Conclusion.NO_FAILURE_FOUND
+    assert Conclusion.MEETS not in conclusions.values()
     assert conclusions["hardware_assets"] is Conclusion.NOT_ASSESSED  # no inventory findings
     assert conclusions["risk_management"] is Conclusion.NOT_ASSESSED  # no check evidences it
     assert vn.section("risk_management").unscored is Unscored.NO_CHECKS
@@ -150,11 +153,11 @@ def test_vn_baseline_level_2_groups_hand_computed(tmp_path: Path) -> None:
     ]
     assert vn.sections_by_status == {
         "does_not_meet": 3,
-        "meets": 3,
+        "no_failure_found": 3,
         "not_assessed": 14,
         "not_applicable": 3,
     }
-    assert vn.score == 50.0  # 3 of the 6 assessed groups meet
+    assert vn.score == 50.0  # no failure found in 3 of the 6 assessed groups
     assert vn.conclusion is Conclusion.DOES_NOT_MEET
     # coverage: system level 1, secure config 1, account access 1, backup 1, personnel 0.5,
     # incident response 1, fourteen others 0 → 5.5 / 20
