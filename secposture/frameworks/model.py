@@ -164,6 +164,16 @@ class Requirement(Sourced):
             raise ValueError("levels: give weights or levels, not both")
         return self
 
+    @model_validator(mode="after")
+    def _traceable(self) -> Requirement:
+        # Issue #13: every claim traceable. A requirement says where it is stated, or that it
+        # is not verified and why; a file with neither would show an invented item as a fact.
+        if not self.source.strip() and self.verified:
+            raise ValueError(
+                "source: give where the requirement is stated, or verified = false with a note"
+            )
+        return self
+
     def weight_at(self, selector: str, values: tuple[str, ...]) -> float | None:
         """This requirement's weight where the agency stands, or None if it does not apply."""
         if self.weights is not None:

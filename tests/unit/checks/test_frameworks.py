@@ -260,6 +260,7 @@ id = "telnet"
 section = "technical"
 title_vi = "Không dùng Telnet"
 title_en = "No Telnet"
+source = "Quyết định của UBND tỉnh Mẫu, mục 1"
 checks = ["net.telnet_exposed"]
 weights = { province = 60, department = 60, district = 60, commune = 60 }
 
@@ -268,6 +269,7 @@ id = "officer"
 section = "organisational"
 title_vi = "Có cán bộ chuyên trách"
 title_en = "Security officer"
+source = "Quyết định của UBND tỉnh Mẫu, mục 2"
 checks = ["org.security_officer"]
 weights = { province = 40, department = 40, district = 40, commune = 40 }
 """
@@ -365,3 +367,25 @@ def test_province_can_add_a_framework(tmp_path: Path) -> None:
     write(tmp_path / "province" / "dti.toml", SMALL.replace('id = "gci"', 'id = "tn-dti-2027"', 1))
     frameworks = load_frameworks(tmp_path / "province")
     assert list(frameworks) == [*SHIPPED, "tn-dti-2027"]
+
+
+def test_every_requirement_of_every_shipped_framework_says_where_it_is_stated() -> None:
+    # Issue #13: a source, or verified = false with a note saying what is unverified
+    for fw in shipped_frameworks().values():
+        for r in fw.requirements:
+            assert r.source.strip() or (not r.verified and r.note.strip()), (fw.info.id, r.id)
+
+
+def test_a_province_file_whose_requirement_has_no_source_is_refused(tmp_path: Path) -> None:
+    text = SMALL.replace('source = "Quyết định của UBND tỉnh Mẫu, mục 1"\n', "", 1)
+    assert text != SMALL
+    with pytest.raises(ConfigError) as err:
+        load_one(tmp_path, text)
+    assert err.value.key == "requirement[0].source" and "verified = false" in err.value.reason
+    assert "\n" not in str(err.value)
+    # verified = false with a note is the other way to say it
+    unverified = text.replace(
+        'title_en = "No Telnet"\n',
+        'title_en = "No Telnet"\nverified = false\nnote = "đang xác minh"\n',
+    )
+    assert load_one(tmp_path, unverified)["gci"]
