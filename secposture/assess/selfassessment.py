@@ -33,7 +33,8 @@ from secposture.config.datafile import load_model
 from secposture.config.errors import ConfigError
 from secposture.model.records import Finding, Record, Status, Target
 
-# How long an answer counts. The issue fixes it at 12 months; GCI asks yearly too.
+# How long an answer counts: secposture's own choice (issue #13: a project choice, not a rule of
+# any framework), said as such wherever a stale answer is reported.
 VALID_MONTHS = 12
 
 
