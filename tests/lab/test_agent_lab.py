@@ -105,6 +105,9 @@ def test_sigterm_during_a_real_sweep_stores_nothing_and_records_it_interrupted(
     assert record["status"] == "interrupted"
     assert "stopped by a signal" in record["error"]  # at a safe point, not forced
     assert stopped_in < 20, log
-    assert " event=scanners_stopped " in log
+    # Its nmap processes are gone, whoever stopped them: the agent's stopper (scanners_stopped
+    # in the log) or the sweep itself at its next event, which since discovery got faster
+    # (issue #20) often comes first; the test used to require the former and so raced.
+    assert subprocess.run(["pgrep", "-x", "nmap"], check=False).returncode == 1, log
     assert Inventory(tmp_path / "store.json").sweeps() == []
     assert not (tmp_path / "report" / "report.html").exists()
