@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -65,17 +65,13 @@ class ProbeBudget:
     def run_all(self, ip: str, probes: Sequence[Callable[[], T]]) -> list[T]:
         """Run the probes of host ``ip`` at once within the caps; results in their order.
 
-        An exception of one probe is raised here after all of them ended, as a sequential
-        loop would have raised it (the caller's stage turns it into a ``bug`` attempt)."""
-        if len(probes) <= 1:
-            return [self._at_host(ip, probe) for probe in probes]
-        pool = self._executor()
-        futures: list[Future[T]] = [pool.submit(self._at_host, ip, probe) for probe in probes]
-        return [future.result() for future in futures]
+        An exception of one probe is raised here (the caller's stage turns it into a ``bug``
+        attempt)."""
+        return self.run_hosts([(ip, probes)])[0]
 
     def run_hosts(self, asks: Sequence[tuple[str, Sequence[Callable[[], T]]]]) -> list[list[T]]:
         """The probes of several hosts, all at once within the caps: per host, its results in
-        their order (``run_all`` for many hosts; its exceptions likewise)."""
+        their order. An exception of one probe is raised here."""
         if sum(len(probes) for _ip, probes in asks) <= 1:
             return [[self._at_host(ip, probe) for probe in probes] for ip, probes in asks]
         pool = self._executor()

@@ -39,7 +39,6 @@ class IndexHeadline:
     score: str | None  # "69,6/100"; None when nothing could be scored
     coverage: str
     tier: str | None
-    tier_unverified: bool
     provisional: bool
 
 
@@ -70,7 +69,6 @@ def index_headline(fw: FrameworkPosture, lang: str) -> IndexHeadline:
         score=score,
         coverage=percent(fw.coverage),
         tier=tier,
-        tier_unverified=False,  # an unverified tier is not shown at all (above)
         provisional=fw.provisional,
     )
 
@@ -175,7 +173,6 @@ class FrameworkView:
     status: str
     coverage: str
     tier: str | None
-    tier_unverified: bool
     provisional: bool
     method_note: str
     section_label: str
@@ -203,7 +200,6 @@ def framework_views(posture: Posture, lang: str) -> list[FrameworkView]:
                 status=status,
                 coverage=headline.coverage,
                 tier=headline.tier,
-                tier_unverified=headline.tier_unverified,
                 provisional=fw.provisional,
                 method_note=_pick(lang, fw.method_note_vi, fw.method_note_en),
                 section_label=_pick(lang, fw.section_label_vi, fw.section_label_en),
