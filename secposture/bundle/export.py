@@ -18,7 +18,7 @@ from secposture.bundle.model import BundleAgency, BundlePayload, BundleSweep
 from secposture.checks.catalogue import load_catalogue
 from secposture.config.errors import ConfigError
 from secposture.config.sections import AgencyConfig, BundleSection
-from secposture.frameworks import load_frameworks
+from secposture.frameworks import frameworks_for
 from secposture.model.records import AttemptStatus, Finding, Observation, SweepResult
 from secposture.model.score import Score
 from secposture.report.view.text import VIETNAM_TIME
@@ -74,7 +74,7 @@ def build_payload(
 def posture_of(config: AgencyConfig, result: SweepResult, findings: tuple[Finding, ...]) -> Posture:
     """The frameworks' verdict on the stored findings (waivers and answers already in them),
     as of the sweep's day so that exporting again later gives the same bundle."""
-    frameworks = load_frameworks(config.assessment.frameworks_dir, catalogue=load_catalogue())
+    frameworks = frameworks_for(config.assessment, catalogue=load_catalogue())
     return evaluate_posture(
         frameworks.values(),
         findings,

@@ -24,7 +24,7 @@ from secposture.cli.common import (
 )
 from secposture.config.errors import ConfigError
 from secposture.config.sections import AgencyConfig
-from secposture.frameworks import Framework, SectionScope, load_frameworks
+from secposture.frameworks import Framework, FrameworkScope, SectionScope, load_frameworks
 from secposture.job.assessment import Assessment, assess, load_inputs
 from secposture.model import exitcodes
 from secposture.model.i18n import t
@@ -45,7 +45,7 @@ def _number(value: float) -> str:
 
 @click.group("frameworks")
 def frameworks_group() -> None:
-    """The frameworks scores are measured against (GCI-style, vn-baseline, CIS IG1)."""
+    """The frameworks scores are measured against (GCI-style, vn-baseline, vn-qcvn12, CIS IG1)."""
 
 
 @frameworks_group.command("list")
@@ -86,6 +86,9 @@ def _print_framework(fw: Framework, lang: str) -> None:
             ).lower(),
         )
     )
+    extends = t("frameworks.extends", lang, parent=info.extends) if info.extends else ""
+    if info.applies_to is FrameworkScope.ELECTRONIC_DOCUMENT_STORAGE:
+        click.echo(t("frameworks.scoped", lang, extends=extends))
     for section in fw.sections:
         marks = [t("frameworks.national", lang)] if section.scope is SectionScope.NATIONAL else []
         if not section.verified:

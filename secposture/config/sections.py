@@ -361,11 +361,16 @@ class AssessmentSection(_Section):
     waivers: Path | None = None
     frameworks_dir: Path | None = None
     # Security level (cấp độ 1-5) of the agency's information system: it decides which
-    # TCVN 14423:2025 clauses vn-baseline applies (levels 1-2 → 4.x, levels 3-5 → 5.x, as
-    # cited by QCVN 12:2026/BCA). The default 2 is an assumption, not a fact about the agency:
-    # a commune LAN whose internal systems handle personal data is typically level 2 (Decree
-    # 85/2016 Arts. 8-9, frameworks.md §2.1); set the level the agency's dossier approved.
+    # TCVN 14423:2025 clauses vn-baseline and vn-qcvn12 apply (levels 1-2 → 4.x, levels
+    # 3-5 → 5.x, as cited by QCVN 12:2026/BCA). The default 2 is an assumption, not a fact
+    # about the agency: a commune LAN whose internal systems handle personal data is typically
+    # level 2 (Decree 85/2016 Arts. 8-9, frameworks.md §2.1; may be superseded by Decree
+    # 331/2026, §8.3); set the level the agency's dossier approved.
     system_level: Annotated[int, Field(ge=1, le=5)] = 2
+    # QCVN 12:2026/BCA §1.1 limits that regulation to information systems that store
+    # electronic documents in Party and State agencies: only an agency that says its system
+    # does is scored against it (vn-qcvn12). Every agency gets the general baseline.
+    stores_electronic_documents: bool = False
 
 
 class AgencyConfig(_Section):

@@ -5,22 +5,32 @@ without touching code by putting a file with the same ``[framework] id`` in the 
 by ``assessment.frameworks_dir``; a file with a new id adds a framework. Every file is validated
 on load (see :mod:`secposture.frameworks.model`) and every check id it maps must exist in the
 check catalogue, so a typo is a load error, never a requirement that silently scores nothing.
+
+A file may say ``extends = "other-id"``: it starts from that framework's sections and
+requirements (as loaded, so a province's replacement of the parent carries over) and adds its
+own. Which frameworks an agency is scored against is :func:`applicable`'s decision.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from secposture.checks.catalogue import CheckMeta, load_catalogue
-from secposture.config.datafile import load_model, validate_model
+from secposture.config.datafile import validate_model
 from secposture.config.errors import ConfigError
-from secposture.frameworks.model import Framework
+from secposture.config.loading import read_toml
+from secposture.config.sections import AssessmentSection
+from secposture.frameworks.model import Framework, FrameworkScope
 
 # The order frameworks are shown in; any other shipped file follows, by id.
-SHIPPED = ("gci", "vn-baseline", "cis-v8-ig1")
+SHIPPED = ("gci", "vn-baseline", "vn-qcvn12", "cis-v8-ig1")
+
+Raw = dict[str, Any]
 
 
 def _ordered(frameworks: dict[str, Framework]) -> dict[str, Framework]:
@@ -29,22 +39,16 @@ def _ordered(frameworks: dict[str, Framework]) -> dict[str, Framework]:
     return {fid: frameworks[fid] for fid in ids}
 
 
-def _add(found: dict[str, Framework], where: dict[str, str], fw: Framework, source: str) -> None:
-    if fw.id in found:
-        raise ConfigError(
-            "framework.id", f"'{fw.id}' is defined twice ({where[fw.id]} and {source})", source
-        )
-    found[fw.id] = fw
-    where[fw.id] = source
-
-
 @cache
 def shipped_frameworks() -> dict[str, Framework]:
     """The frameworks that ship with secposture, validated against the shipped catalogue."""
-    context = {"catalogue": load_catalogue()}
+    return _ordered(_validated(_shipped_raw(), {}, {"catalogue": load_catalogue()}))
+
+
+@cache
+def _shipped_raw() -> dict[str, tuple[Raw, str]]:
     folder = resources.files("secposture").joinpath("data/frameworks")
-    found: dict[str, Framework] = {}
-    where: dict[str, str] = {}
+    raw: dict[str, tuple[Raw, str]] = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".toml"):
             continue
@@ -53,8 +57,8 @@ def shipped_frameworks() -> dict[str, Framework]:
             data = tomllib.loads(entry.read_text("utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError("framework", f"is not valid TOML: {exc}", source) from None
-        _add(found, where, validate_model(data, Framework, source, context), source)
-    return _ordered(found)
+        _add_raw(raw, data, source)
+    return raw
 
 
 def load_frameworks(
@@ -67,10 +71,93 @@ def load_frameworks(
         return frameworks
     if not override_dir.is_dir():
         raise ConfigError("assessment.frameworks_dir", "is not a folder", str(override_dir))
-    context = {"catalogue": catalogue or load_catalogue()}
-    own: dict[str, Framework] = {}
-    where: dict[str, str] = {}
+    own: dict[str, tuple[Raw, str]] = {}
     for path in sorted(override_dir.glob("*.toml")):
-        _add(own, where, load_model(path, "framework", Framework, context), str(path))
-    frameworks.update(own)
+        try:
+            data = read_toml(path)
+        except ConfigError as exc:
+            raise ConfigError("framework", exc.reason, exc.source) from None
+        _add_raw(own, data, str(path))
+    # A shipped framework that extends a replaced one is rebuilt on the province's version.
+    parents = {**_shipped_raw(), **own}
+    rebuilt = {
+        fid: entry
+        for fid, entry in _shipped_raw().items()
+        if fid not in own and _parent_id(entry[0]) in own
+    }
+    context = {"catalogue": catalogue or load_catalogue()}
+    frameworks.update(_validated({**rebuilt, **own}, parents, context))
     return _ordered(frameworks)
+
+
+def applicable(
+    frameworks: Mapping[str, Framework], assessment: AssessmentSection
+) -> dict[str, Framework]:
+    """The frameworks this agency is scored against: every-agency profiles, and those whose
+    regulation's own scope the agency's config says it is in."""
+    return {
+        fid: fw
+        for fid, fw in frameworks.items()
+        if fw.info.applies_to is FrameworkScope.EVERY_AGENCY
+        or (
+            fw.info.applies_to is FrameworkScope.ELECTRONIC_DOCUMENT_STORAGE
+            and assessment.stores_electronic_documents
+        )
+    }
+
+
+def frameworks_for(
+    assessment: AssessmentSection, *, catalogue: dict[str, CheckMeta] | None = None
+) -> dict[str, Framework]:
+    """:func:`load_frameworks` with the agency's ``frameworks_dir``, then :func:`applicable`."""
+    return applicable(load_frameworks(assessment.frameworks_dir, catalogue=catalogue), assessment)
+
+
+def _parent_id(data: Raw) -> str | None:
+    info = data.get("framework")
+    parent = info.get("extends") if isinstance(info, dict) else None
+    return parent if isinstance(parent, str) else None
+
+
+def _add_raw(found: dict[str, tuple[Raw, str]], data: Raw, source: str) -> None:
+    info = data.get("framework")
+    fid = info.get("id") if isinstance(info, dict) else None
+    if not isinstance(fid, str):
+        # Validation names the missing key; keep the file under a name no id can take.
+        fid = f"<{source}>"
+    if fid in found:
+        raise ConfigError(
+            "framework.id", f"'{fid}' is defined twice ({found[fid][1]} and {source})", source
+        )
+    found[fid] = (data, source)
+
+
+def _validated(
+    raw: dict[str, tuple[Raw, str]],
+    parents: dict[str, tuple[Raw, str]],
+    context: dict[str, Any],
+) -> dict[str, Framework]:
+    known = {**parents, **raw}
+    found: dict[str, Framework] = {}
+    for fid, (data, source) in raw.items():
+        found[fid] = validate_model(_extended(data, known, source), Framework, source, context)
+    return found
+
+
+def _extended(data: Raw, known: dict[str, tuple[Raw, str]], source: str) -> Raw:
+    parent_id = _parent_id(data)
+    if parent_id is None:
+        return data
+    if parent_id not in known:
+        raise ConfigError("framework.extends", f"names unknown framework '{parent_id}'", source)
+    parent, _ = known[parent_id]
+    if _parent_id(parent) is not None:
+        raise ConfigError(
+            "framework.extends",
+            f"'{parent_id}' itself extends another framework (one level only)",
+            source,
+        )
+    merged = dict(data)
+    for key in ("section", "requirement"):
+        merged[key] = [*parent.get(key, []), *data.get(key, [])]
+    return merged

@@ -51,6 +51,19 @@ class Method(StrEnum):
     CONCLUSION = "conclusion"
 
 
+class FrameworkScope(StrEnum):
+    """Which agencies a framework applies to.
+
+    ``every_agency``: the default profile of every agency LAN. ``electronic_document_storage``:
+    only where ``[assessment] stores_electronic_documents = true``, for a regulation whose own
+    scope is narrower (QCVN 12:2026/BCA §1.1: information systems that store electronic
+    documents in Party and State agencies).
+    """
+
+    EVERY_AGENCY = "every_agency"
+    ELECTRONIC_DOCUMENT_STORAGE = "electronic_document_storage"
+
+
 class SectionScope(StrEnum):
     """Where a section is measured: at the agency, or only nationally (shown, not scored)."""
 
@@ -103,6 +116,11 @@ class Info(Record):
     # regulatory threshold; each framework file sets its own).
     provisional_below: Annotated[float, Field(ge=0, le=1)] = 0.5
     sources: tuple[str, ...] = ()
+    applies_to: FrameworkScope = FrameworkScope.EVERY_AGENCY
+    # Another framework whose sections and requirements this one starts from (one level; the
+    # loader prepends them), so a regulation that cites a standard's groups and adds its own
+    # does not copy them: QCVN 12:2026/BCA extends the TCVN 14423:2025 baseline.
+    extends: Slug | None = None
 
 
 class Tier(Sourced):

@@ -20,7 +20,7 @@ from secposture.assess.selfassessment import (
 from secposture.assess.waivers import Waiver, apply_waivers, load_waivers
 from secposture.checks import load_catalogue, run_checks
 from secposture.config.sections import AgencyConfig
-from secposture.frameworks import Framework, load_frameworks
+from secposture.frameworks import Framework, frameworks_for
 from secposture.model.records import Finding, SweepResult
 from secposture.model.score import Score
 from secposture.scoring.posture import evaluate_posture
@@ -62,7 +62,7 @@ def load_inputs(config: AgencyConfig) -> AssessmentInputs:
     if section.waivers is not None:
         waivers = load_waivers(section.waivers, catalogue=catalogue)
     return AssessmentInputs(
-        frameworks=load_frameworks(section.frameworks_dir, catalogue=catalogue),
+        frameworks=frameworks_for(section, catalogue=catalogue),
         questionnaire=questionnaire,
         waivers=waivers,
     )

@@ -60,6 +60,11 @@ def test_frameworks_list_shows_the_catalogue_tree() -> None:
     safeguard = lines.index("    4.6  Securely Manage Enterprise Assets and Software")
     assert lines[safeguard + 1].startswith("      → net.telnet_exposed, net.http_admin_cleartext")
     assert "(no check yet)" in result.output
+    # QCVN 12:2026/BCA says where it applies (issue #13: its own section 1.1 scope)
+    assert (
+        "  applies only where [assessment] stores_electronic_documents = true "
+        "(QCVN 12:2026/BCA section 1.1 scope); extends vn-baseline"
+    ) in lines
 
 
 def test_frameworks_list_json_is_the_data(tmp_path: Path) -> None:
@@ -123,7 +128,8 @@ def test_score_json_and_fail_on(tmp_path: Path) -> None:
     data = json.loads(result.output)
     posture = data["posture"]
     assert posture["posture_schema"] == 1 and posture["sweep_id"] == "s1"
-    assert [fw["id"] for fw in posture["frameworks"]] == list(SHIPPED)
+    # an ordinary agency LAN: QCVN 12:2026/BCA is outside its scope (issue #13)
+    assert [fw["id"] for fw in posture["frameworks"]] == [f for f in SHIPPED if f != "vn-qcvn12"]
     for fw in posture["frameworks"]:
         assert 0.0 <= fw["coverage"] <= 1.0
     assert invoke("score", "-c", str(path), "--fail-on", "critical").exit_code == exitcodes.OK
