@@ -220,7 +220,7 @@ def test_issues_are_grouped_by_severity_with_target_evidence_and_remediation(
 ) -> None:
     page = hostile_page(tmp_path)
     issues = page.section("issues")
-    rows = [row for row in page.rows["issues"] if row != ["Đối tượng", "Bằng chứng"]]
+    rows = [row for row in page.rows["issues"] if row != ["Đối tượng", "Minh chứng"]]
 
     assert issues.index("Cao") < issues.index("Trung bình")
     # Each failed finding is one row: its target, then its evidence
