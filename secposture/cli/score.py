@@ -211,11 +211,13 @@ def _print_framework_posture(fw: FrameworkPosture, lang: str) -> None:
             coverage=coverage,
         )
     extras = []
-    if fw.tier is not None:
-        name = fw.tier.name_vi if vi else fw.tier.name_en
-        extras.append(t("posture.tier", lang, rank=fw.tier.rank, name=name))
-        if not fw.tier.verified:
-            extras[-1] += f" ({t('posture.tier_unverified', lang)})"
+    if (claimed := fw.claimed_tier) is not None:
+        name = claimed.name_vi if vi else claimed.name_en
+        extras.append(t("posture.tier", lang, rank=claimed.rank, name=name))
+    elif fw.tier is not None:
+        # The figure falls in a tier the tool may not name: say why instead (issue #13).
+        why = "provisional" if fw.provisional else "unverified"
+        extras.append(t(f"posture.tier_withheld.{why}", lang))
     if fw.provisional:
         extras.append(t("posture.provisional", lang))
     click.echo("  " + " · ".join([line, *extras]))

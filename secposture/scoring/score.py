@@ -316,6 +316,15 @@ class FrameworkPosture(Record):
     requirements_by_status: dict[str, int]
     sections: tuple[SectionScore, ...]
 
+    @property
+    def claimed_tier(self) -> TierResult | None:
+        """The tier an output may name: none while the figure is provisional or the tier's
+        cut-offs are unverified, since a tier name is a claim about where the agency stands
+        (issue #13; the GCI cut-offs are [U] in frameworks.md)."""
+        if self.tier is None or not self.tier.verified or self.provisional:
+            return None
+        return self.tier
+
     def section(self, section_id: str) -> SectionScore:
         """The section with this id; KeyError if the framework has none."""
         for section in self.sections:

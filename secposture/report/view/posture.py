@@ -53,11 +53,9 @@ def pillar_framework(posture: Posture | None) -> FrameworkPosture | None:
 def index_headline(fw: FrameworkPosture, lang: str) -> IndexHeadline:
     """The framework index's score, tier and coverage as the summary states them."""
     tier = None
-    # A tier name is a claim about where the agency stands: none while the figure is
-    # provisional or the cut-offs are unverified (issue #13; the GCI cut-offs are [U]).
-    if fw.tier is not None and fw.tier.verified and not fw.provisional:
-        name = _pick(lang, fw.tier.name_vi, fw.tier.name_en)
-        tier = t("posture.tier", lang, rank=fw.tier.rank, name=name)
+    if (claimed := fw.claimed_tier) is not None:
+        name = _pick(lang, claimed.name_vi, claimed.name_en)
+        tier = t("posture.tier", lang, rank=claimed.rank, name=name)
     score = None
     if fw.score is not None:
         score = f"{number(fw.score, lang)}/{number(fw.max_score, lang)}"

@@ -67,6 +67,11 @@ def test_gci_district_hand_computed(tmp_path: Path) -> None:
     assert gci.coverage == pytest.approx((0.9 + 7 / 13 + 1) / 4, abs=0.001)
     assert not gci.provisional
     assert gci.tier is not None and gci.tier.id == "advancing" and not gci.tier.verified
+    # Issue #13: an unverified cut-off names no tier; a verified one, at full weight, does
+    assert gci.claimed_tier is None
+    verified = gci.model_copy(update={"tier": gci.tier.model_copy(update={"verified": True})})
+    assert verified.claimed_tier == verified.tier
+    assert verified.model_copy(update={"provisional": True}).claimed_tier is None
 
 
 def test_gci_commune_uses_the_smaller_set_and_is_provisional(tmp_path: Path) -> None:
