@@ -13,6 +13,7 @@ from secposture.cli.common import CONFIG_OPT, config_fail, emit_json, fail, load
 from secposture.config.errors import ConfigError
 from secposture.model import exitcodes
 from secposture.model.i18n import t
+from secposture.model.score import Score
 
 
 @click.group("bundle")
@@ -107,7 +108,6 @@ def bundle_verify(file: Path, collector_config: Path | None, as_json: bool) -> N
         else:
             click.echo(t("bundle.invalid", lang, reason=exc.reason.value, detail=exc.detail))
         raise SystemExit(exitcodes.FINDINGS) from None
-    score = payload.score.overall
     if as_json:
         emit_json(
             {
@@ -128,12 +128,26 @@ def bundle_verify(file: Path, collector_config: Path | None, as_json: bool) -> N
             agency=payload.agency.id,
             level=payload.agency.level.value,
             sweep=payload.sweep.sweep_id,
-            score="—" if score is None else f"{score:.0f}/100",
+            score=_headline(payload.score, lang),
             key_id=key_id(envelope.public_key),
         )
     )
     if unit is not None:
         click.echo(t("bundle.registered", lang, unit=unit.id))
+
+
+def _headline(score: Score, lang: str) -> str:
+    """The bundle's one headline score, with why it is capped (issue #13)."""
+    if score.overall is None:
+        return "—"
+    shown = f"{score.overall:.0f}/100"
+    if score.cap is None:
+        return shown
+    severity = t(f"report.severity.{score.cap.severity}", lang)
+    why = t(
+        "agg.capped", lang, at=f"{score.cap.at:.0f}", targets=score.cap.targets, severity=severity
+    )
+    return f"{shown} ({why})"
 
 
 @bundle_group.command("push")

@@ -54,6 +54,14 @@ def test_export_writes_a_signed_bundle_of_the_latest_sweep_that_verifies(
         f.check_id == "net.telnet_exposed" and f.status.value == "fail" for f in payload.findings
     )
     assert payload.score.assessed > 0
+    # Issue #13: the headline travels with its cap and the reason for it (telnet is high), and
+    # the GCI-derived posture carries its qualified title
+    cap = payload.score.cap
+    assert cap is not None and cap.severity == "high" and cap.at == 59.0
+    assert cap.targets >= 1 and cap.checks >= 1
+    assert payload.score.overall <= cap.at < (payload.score.raw or 0.0)
+    gci = payload.posture.framework("gci") if payload.posture else None
+    assert gci is not None and "theo mô hình GCI (cấp cơ quan)" in gci.title_vi
     assert payload.posture is not None and payload.posture.framework("gci").sections
     assert {h.ip for h in payload.hosts} == {"10.77.0.1", "10.77.0.20"}
     assert payload.changes == ()  # the second sweep changed nothing
@@ -269,6 +277,8 @@ def test_cli_keys_init_export_and_verify(tmp_path: Path) -> None:
     [written] = json.loads(result.stdout)["written"]
     result = runner.invoke(main, ["--lang", "en", "bundle", "verify", written])
     assert result.exit_code == 0 and "Valid: tn-xa-mau (commune)" in result.stdout
+    # issue #13: the one headline score with its cap reason (telnet is a high finding)
+    assert "score 59/100 (capped at 59: 1 High finding(s) open)" in result.stdout
     tampered = tmp_path / "tampered.bundle"
     tampered.write_bytes(Path(written).read_bytes().replace(b'"fail"', b'"pass"', 1))
     result = runner.invoke(main, ["--lang", "en", "bundle", "verify", str(tampered)])

@@ -244,3 +244,8 @@ def test_the_ranking_shows_each_capped_score_with_its_reason_and_no_unqualified_
     for page in pages:
         text = text_of(page.read_text("utf-8"))
         assert "Chỉ số GCI" not in text, page.name
+    # each unit's own page (its latest report from its bundle) says why its score is capped
+    capped = [p for p in paths.agencies if "Điểm bị giới hạn ở" in text_of(p.read_text("utf-8"))]
+    assert capped, "no unit page shows a cap reason"
+    for page in paths.agencies:
+        assert "Chỉ số GCI" not in text_of(page.read_text("utf-8")), page.name
