@@ -71,7 +71,8 @@ def section(fw: dict[str, Any], section_id: str) -> dict[str, Any]:
 def test_every_framework_has_a_score_with_coverage(scored: dict[str, Any]) -> None:
     posture = scored["posture"]
     assert posture["agency_id"] == AGENCY and posture["level"] == "commune"
-    assert [f["id"] for f in posture["frameworks"]] == list(SHIPPED)
+    # an ordinary agency LAN: QCVN 12:2026/BCA is outside its section 1.1 scope (issue #13)
+    assert [f["id"] for f in posture["frameworks"]] == [f for f in SHIPPED if f != "vn-qcvn12"]
     for fw in posture["frameworks"]:
         assert fw["score"] is not None, fw["id"]
         assert 0.0 < fw["coverage"] <= 1.0, fw["id"]
