@@ -14,6 +14,7 @@ from secposture.config.errors import ConfigError
 from secposture.model import exitcodes
 from secposture.model.i18n import t
 from secposture.model.score import Score
+from secposture.report.view.text import cap_reason
 
 
 @click.group("bundle")
@@ -141,13 +142,7 @@ def _headline(score: Score, lang: str) -> str:
     if score.overall is None:
         return "—"
     shown = f"{score.overall:.0f}/100"
-    if score.cap is None:
-        return shown
-    severity = t(f"report.severity.{score.cap.severity}", lang)
-    why = t(
-        "agg.capped", lang, at=f"{score.cap.at:.0f}", targets=score.cap.targets, severity=severity
-    )
-    return f"{shown} ({why})"
+    return shown if score.cap is None else f"{shown} ({cap_reason(score.cap, lang)})"
 
 
 @bundle_group.command("push")

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from secposture.model.records import Severity
+from secposture.model.score import Cap
 from secposture.province.hierarchy import Unit
 from secposture.province.rows import PageScope, Row, Translate, score_of
-from secposture.report.view.text import format_time, number
+from secposture.report.view.text import cap_reason, format_time, number
 from secposture.scoring.tiers import tier_of
 
 SERIOUS = frozenset({Severity.HIGH.value, Severity.CRITICAL.value})
@@ -63,7 +64,7 @@ def ranking(scope: PageScope, lang: str, t: Translate) -> list[UnitLine]:
                 level_label=t(f"report.level.{unit.level.value}"),
                 rank=rank if score is not None else None,
                 score="—" if score is None else number(score, lang),
-                capped=_capped(row, lang, t),
+                capped=_capped(row, lang),
                 coverage="" if row is None else f"{int(row['score']['coverage'] * 100)}%",
                 tier=tier if row is not None else "none",
                 tier_label=t(f"agg.tier.{tier}") if row is not None else "",
@@ -86,14 +87,9 @@ def _serious(row: Row | None) -> int:
     return sum(n for c, n in row["failed"].items() if row["severity"][c] in SERIOUS)
 
 
-def _capped(row: Row | None, lang: str, t: Translate) -> str:
+def _capped(row: Row | None, lang: str) -> str:
     """The cap's reason as the unit's bundle carried it; bundles from before issue #13 have none."""
     cap = None if row is None else row["score"].get("cap")
     if not isinstance(cap, dict):
         return ""
-    return t(
-        "agg.capped",
-        at=number(float(cap["at"]), lang),
-        targets=cap["targets"],
-        severity=t(f"report.severity.{cap['severity']}"),
-    )
+    return cap_reason(Cap.model_validate(cap), lang)

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from secposture.bundle.envelope import sign_payload
 from secposture.bundle.keys import public_key_text
 from secposture.bundle.model import BundleAgency, BundlePayload, BundleSweep
-from secposture.config.sections import Level
-from secposture.frameworks import shipped_frameworks
+from secposture.config.sections import AssessmentSection, Level
+from secposture.frameworks import applicable, shipped_frameworks
 from secposture.model.records import (
     Finding,
     Host,
@@ -171,7 +171,8 @@ def make_payload(unit: SyntheticUnit, started: datetime, seed: int = 0) -> Bundl
         ),
         score=score_findings(findings),
         posture=evaluate_posture(
-            shipped_frameworks().values(),
+            # an ordinary agency LAN: the frameworks a default [assessment] applies
+            applicable(shipped_frameworks(), AssessmentSection()).values(),
             findings,
             agency_id=unit.id,
             level=unit.level.value,

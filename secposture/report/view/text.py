@@ -19,6 +19,7 @@ from typing import Any
 
 from secposture.model.i18n import t
 from secposture.model.records import Target
+from secposture.model.score import Cap
 
 # Vietnam keeps one offset all year (no daylight saving), so a fixed zone is exact.
 VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
@@ -144,6 +145,13 @@ def number(value: float, lang: str) -> str:
     if text == "-0":
         text = "0"
     return text.replace(".", ",") if lang == "vi" else text
+
+
+def cap_reason(cap: Cap, lang: str) -> str:
+    """Why a headline score is held down, in one line: "capped at 59: 1 High finding(s)
+    open" (the province ranking and ``bundle verify``; the report says it at length)."""
+    severity = t(f"report.severity.{cap.severity}", lang)
+    return t("agg.capped", lang, at=number(cap.at, lang), targets=cap.targets, severity=severity)
 
 
 def percent(fraction: float) -> str:
