@@ -62,10 +62,17 @@ def _shipped_raw() -> dict[str, tuple[Raw, str]]:
 
 
 def load_frameworks(
-    override_dir: Path | None = None, *, catalogue: dict[str, CheckMeta] | None = None
+    override_dir: Path | None = None,
+    *,
+    catalogue: dict[str, CheckMeta] | None = None,
+    assessment: AssessmentSection | None = None,
 ) -> dict[str, Framework]:
     """The shipped frameworks, with a province's files from ``override_dir`` replacing
-    same-id ones and adding new ones. Raises :class:`ConfigError` naming the file and key."""
+    same-id ones and adding new ones. Raises :class:`ConfigError` naming the file and key.
+
+    A shipped framework built on one the province replaces (vn-qcvn12 on vn-baseline) is
+    rebuilt on the province's version; given ``assessment``, only where it applies to that
+    agency, so a province file that suits its ordinary agencies costs them nothing."""
     frameworks = dict(shipped_frameworks())
     if override_dir is None:
         return frameworks
@@ -86,8 +93,33 @@ def load_frameworks(
         if fid not in own and _parent_id(entry[0]) in own
     }
     context = {"catalogue": catalogue or load_catalogue()}
-    frameworks.update(_validated({**rebuilt, **own}, parents, context))
+    frameworks.update(_validated(own, parents, context))
+    for fid, entry in rebuilt.items():
+        parent_id = _parent_id(entry[0])
+        assert parent_id is not None  # rebuilt holds only frameworks with a replaced parent
+        if assessment is not None and not _applies(entry[0], assessment):
+            del frameworks[fid]  # never scored for this agency: not built on the province's file
+            continue
+        try:
+            frameworks.update(_validated({fid: entry}, parents, context))
+        except ConfigError as exc:
+            # The fault is the province's file, not the shipped one built on it: say so there.
+            raise ConfigError(
+                "framework.id",
+                f"replaces '{parent_id}', on which the shipped '{fid}' is built, and '{fid}' "
+                f"cannot be built on this version ({exc.key}: {exc.reason}); "
+                f"put your own '{fid}' in this folder too",
+                own[parent_id][1],
+            ) from None
     return _ordered(frameworks)
+
+
+def _applies(data: Raw, assessment: AssessmentSection) -> bool:
+    info = data.get("framework")
+    scope = info.get("applies_to") if isinstance(info, dict) else None
+    if scope == FrameworkScope.ELECTRONIC_DOCUMENT_STORAGE.value:
+        return assessment.stores_electronic_documents
+    return True
 
 
 def applicable(
@@ -110,7 +142,8 @@ def frameworks_for(
     assessment: AssessmentSection, *, catalogue: dict[str, CheckMeta] | None = None
 ) -> dict[str, Framework]:
     """:func:`load_frameworks` with the agency's ``frameworks_dir``, then :func:`applicable`."""
-    return applicable(load_frameworks(assessment.frameworks_dir, catalogue=catalogue), assessment)
+    found = load_frameworks(assessment.frameworks_dir, catalogue=catalogue, assessment=assessment)
+    return applicable(found, assessment)
 
 
 def _parent_id(data: Raw) -> str | None:

@@ -13,12 +13,13 @@ from assessment_factories import TODAY, agency_config, two_host_sweep, write
 from secposture.checks import load_catalogue
 from secposture.checks.catalogue import Evaluates
 from secposture.config.errors import ConfigError
-from secposture.config.sections import Level
+from secposture.config.sections import AssessmentSection, Level
 from secposture.frameworks import (
     SHIPPED,
     FrameworkScope,
     Method,
     SectionScope,
+    frameworks_for,
     load_frameworks,
     shipped_frameworks,
 )
@@ -245,6 +246,28 @@ def test_a_province_baseline_carries_into_qcvn12(tmp_path: Path) -> None:
     assert frameworks["vn-qcvn12"].requirements[: len(mine)] == mine
     titles = {r.title_vi for r in frameworks["vn-qcvn12"].requirements}
     assert "Quản lý rủi ro của tỉnh" in titles
+
+
+def test_a_province_baseline_qcvn12_cannot_build_on_is_its_own_files_fault(tmp_path: Path) -> None:
+    # Given the province's vn-baseline in another method, which QCVN's groups cannot extend
+    own = SMALL.replace('id = "gci"', 'id = "vn-baseline"', 1)
+    write(tmp_path / "province" / "vn-baseline.toml", own)
+    # Then loading every framework names the province's file, not the shipped vn-qcvn12 one
+    with pytest.raises(ConfigError) as err:
+        load_frameworks(tmp_path / "province")
+    assert err.value.source == str(tmp_path / "province" / "vn-baseline.toml")
+    assert "'vn-qcvn12' cannot be built on this version" in err.value.reason
+    assert "\n" not in str(err.value)
+    # and an ordinary agency, which vn-qcvn12 does not apply to, is scored on the province's file
+    ordinary = AssessmentSection(frameworks_dir=tmp_path / "province")
+    found = frameworks_for(ordinary)
+    assert "vn-qcvn12" not in found and found["vn-baseline"].info.title_vi == "Bộ chỉ số tỉnh"
+    # while one that stores electronic documents gets the same one-line error
+    storing = AssessmentSection(
+        frameworks_dir=tmp_path / "province", stores_electronic_documents=True
+    )
+    with pytest.raises(ConfigError, match="put your own 'vn-qcvn12' in this folder too"):
+        frameworks_for(storing)
 
 
 def test_extends_names_a_known_framework_one_level_deep(tmp_path: Path) -> None:
