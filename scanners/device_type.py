@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from enum import StrEnum
 
+from secposture.model.i18n import said
 from secposture.model.records import Host, Observation
 
 
@@ -100,7 +101,7 @@ def guess_device_type(host: Host, observations: Iterable[Observation]) -> tuple[
         descr = str(o.data.get("sysdescr") or "") if o.kind == "snmp.sysdescr" else ""
         word, kind = _first(SYSDESCR_RULES, descr)
         if kind is not DeviceType.UNKNOWN:
-            return kind, f"SNMP sysDescr mentions '{word}'"
+            return kind, said("SNMP sysDescr mentions '{word}'", word=word)
 
     for o in obs:
         if o.kind != "os.match" or int(o.data.get("accuracy") or 0) < 85:
@@ -108,38 +109,47 @@ def guess_device_type(host: Host, observations: Iterable[Observation]) -> tuple[
         for cls in o.data.get("classes") or []:
             os_kind = OS_CLASS_TYPES.get(str(cls.get("type", "")).lower())
             if os_kind is not None:
-                return os_kind, f"nmap OS match '{o.data.get('name')}' is a {cls.get('type')}"
+                return os_kind, said(
+                    "nmap OS match '{name}' is a {kind}",
+                    name=o.data.get("name"),
+                    kind=cls.get("type"),
+                )
 
     printing = _open_named(tcp, PRINTER_PORTS)
     if printing:
-        return DeviceType.PRINTER, f"printing port open: TCP {printing}"
+        return DeviceType.PRINTER, said("printing port open: TCP {ports}", ports=printing)
     if CAMERA_VENDORS.search(vendor):
-        return DeviceType.CAMERA, f"MAC vendor {vendor}"
+        return DeviceType.CAMERA, said("MAC vendor {vendor}", vendor=vendor)
     video = _open_named(tcp, CAMERA_PORTS)
     if video:
-        return DeviceType.CAMERA, f"video port open: TCP {video}"
+        return DeviceType.CAMERA, said("video port open: TCP {ports}", ports=video)
     if PRINTER_VENDORS.search(vendor):
-        return DeviceType.PRINTER, f"MAC vendor {vendor}"
+        return DeviceType.PRINTER, said("MAC vendor {vendor}", vendor=vendor)
 
     serving = sorted(p for p in tcp if p in SERVER_PORTS)
     if NETWORK_VENDORS.search(vendor) and not serving:
         if tcp & {23, 80, 8080, 8291}:
-            return DeviceType.ROUTER, (
-                f"MAC vendor {vendor} with a web or telnet management interface"
+            return DeviceType.ROUTER, said(
+                "MAC vendor {vendor} with a web or telnet management interface", vendor=vendor
             )
-        return DeviceType.SWITCH, f"MAC vendor {vendor} with management ports only"
+        return DeviceType.SWITCH, said(
+            "MAC vendor {vendor} with management ports only", vendor=vendor
+        )
 
     if tcp & WINDOWS_PORTS:
         if serving:
             names = ", ".join(SERVER_PORTS[p] for p in serving)
-            return DeviceType.SERVER, f"Windows file sharing with server ports ({names})"
+            return DeviceType.SERVER, said(
+                "Windows file sharing with server ports ({names})", names=names
+            )
         return DeviceType.WORKSTATION, "Windows file sharing / RPC ports without server ports"
     if serving:
-        return DeviceType.SERVER, f"server ports open: TCP {_open_named(tcp, SERVER_PORTS)}"
+        ports = _open_named(tcp, SERVER_PORTS)
+        return DeviceType.SERVER, said("server ports open: TCP {ports}", ports=ports)
     if 22 in tcp and not tcp - MANAGEMENT_PORTS:
         return DeviceType.SERVER, "SSH only"
     if WORKSTATION_VENDORS.search(vendor):
-        return DeviceType.WORKSTATION, f"MAC vendor {vendor}, no server ports"
+        return DeviceType.WORKSTATION, said("MAC vendor {vendor}, no server ports", vendor=vendor)
     if not tcp:
         return DeviceType.UNKNOWN, "no open TCP port and no self-description"
     return DeviceType.UNKNOWN, "open ports fit no known device profile"

@@ -28,6 +28,7 @@ from scanners.scope import Scope
 from secposture.config.errors import ConfigError
 from secposture.config.secrets import Secret, SecretError, resolve
 from secposture.config.sections import AgencyConfig, DeviceSection
+from secposture.model.i18n import said
 from secposture.model.platforms import PLATFORMS, Platform, rejected
 from secposture.model.records import Attempt, Host, Observation, Reason
 
@@ -148,16 +149,25 @@ def _connection_failure(exc: BaseException, target: DeviceTarget) -> _Refused:
     if isinstance(exc, NetmikoAuthenticationException):
         return _Refused(
             Reason.AUTH_FAILED,
-            f"{where} refused the login of user {target.username_shown}",
+            said(
+                "{where} refused the login of user {user}", where=where, user=target.username_shown
+            ),
         )
     cause = exc.__context__ if isinstance(exc, NetmikoTimeoutException) else exc
     if isinstance(cause, NoValidConnectionsError) and cause.errors:
         cause = next(iter(cause.errors.values()))
     if isinstance(cause, ConnectionRefusedError):
-        return _Refused(Reason.UNREACHABLE, f"{where}: connection refused (SSH is closed)")
+        return _Refused(
+            Reason.UNREACHABLE, said("{where}: connection refused (SSH is closed)", where=where)
+        )
     if isinstance(cause, TimeoutError | socket.timeout):
         return _Refused(
-            Reason.TIMEOUT, f"{where}: no answer within {target.timeout_s} s (filtered or down)"
+            Reason.TIMEOUT,
+            said(
+                "{where}: no answer within {seconds} s (filtered or down)",
+                where=where,
+                seconds=target.timeout_s,
+            ),
         )
     if isinstance(cause, OSError) and cause.errno in {
         errno.EHOSTUNREACH,
@@ -167,7 +177,12 @@ def _connection_failure(exc: BaseException, target: DeviceTarget) -> _Refused:
         return _Refused(Reason.UNREACHABLE, f"{where}: {cause.strerror or 'no route'}")
     if isinstance(cause, SSHException | EOFError):
         return _Refused(
-            Reason.UNREACHABLE, f"{where}: the SSH handshake failed: {_scrub(str(cause), target)}"
+            Reason.UNREACHABLE,
+            said(
+                "{where}: the SSH handshake failed: {error}",
+                where=where,
+                error=_scrub(str(cause), target),
+            ),
         )
     if isinstance(exc, NetmikoTimeoutException):
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "timed out"
@@ -206,20 +221,36 @@ def _command(conn: Any, platform: Platform, command: str, target: DeviceTarget) 
         output = conn.send_command(command, read_timeout=target.read_timeout_s)
     except (ReadTimeout, NetmikoTimeoutException):
         raise _Refused(
-            Reason.TIMEOUT, f"'{command}' gave no complete answer within {target.read_timeout_s} s"
+            Reason.TIMEOUT,
+            said(
+                "'{command}' gave no complete answer within {seconds} s",
+                command=command,
+                seconds=target.read_timeout_s,
+            ),
         ) from None
     except (OSError, EOFError) as exc:
         raise _Refused(
-            Reason.UNREACHABLE, f"connection lost during '{command}': {type(exc).__name__}"
+            Reason.UNREACHABLE,
+            said(
+                "connection lost during '{command}': {error}",
+                command=command,
+                error=type(exc).__name__,
+            ),
         ) from None
     text = output if isinstance(output, str) else str(output)
     if any(marker in text[:300] for marker in _AUTHORIZATION_REFUSED):
-        raise _Refused(Reason.ENABLE_FAILED, f"'{command}' was refused: not authorised")
+        raise _Refused(
+            Reason.ENABLE_FAILED, said("'{command}' was refused: not authorised", command=command)
+        )
     if rejected(text):
         raise _Refused(
             Reason.UNSUPPORTED_PLATFORM,
-            f"the device did not understand '{command}': it does not behave as "
-            f"{platform.name} (check the platform in [[devices]])",
+            said(
+                "the device did not understand '{command}': it does not behave as "
+                "{platform} (check the platform in [[devices]])",
+                command=command,
+                platform=platform.name,
+            ),
         )
     return text
 
@@ -236,7 +267,8 @@ def _enable(conn: Any, platform: Platform, target: DeviceTarget) -> None:
     except (ValueError, ReadTimeout, NetmikoTimeoutException):
         held = "the enable secret was refused" if target.secret else "no enable secret configured"
         raise _Refused(
-            Reason.ENABLE_FAILED, f"could not enter privileged (enable) mode: {held}"
+            Reason.ENABLE_FAILED,
+            said("could not enter privileged (enable) mode: {why}", why=held),
         ) from None
 
 
@@ -281,7 +313,7 @@ def audit_device(target: DeviceTarget) -> DeviceAudit:
     try:
         reading = read_device(target.platform, config, version, known=target.known_secrets())
     except Exception as exc:
-        return refused(Reason.PARSE_ERROR, f"{type(exc).__name__} while parsing")
+        return refused(Reason.PARSE_ERROR, said("{error} while parsing", error=type(exc).__name__))
     facts = reading.facts
     found = device_observations(reading, ip=target.address, port=target.port, name=target.name)
     detail = f"{target.platform} {facts.hostname or target.name}: {facts.lines_read} lines read"
@@ -303,7 +335,9 @@ class DeviceRun:
 
 
 def _timed_out(target: DeviceTarget, when: str) -> Attempt:
-    return failed(STAGE, target.address, Reason.TIMEOUT, f"sweep time limit reached {when}")
+    return failed(
+        STAGE, target.address, Reason.TIMEOUT, said("sweep time limit reached {when}", when=when)
+    )
 
 
 def audit_devices(
@@ -337,7 +371,12 @@ def audit_devices(
         hint = network_gear_hint(host, [o for o in observations if o.ip == host.ip])
         if hint is not None:
             run.attempts.append(
-                skipped(STAGE, host.ip, Reason.NO_CREDENTIALS, f"no credentials configured; {hint}")
+                skipped(
+                    STAGE,
+                    host.ip,
+                    Reason.NO_CREDENTIALS,
+                    said("no credentials configured; {hint}", hint=hint),
+                )
             )
     if not in_scope:
         return run

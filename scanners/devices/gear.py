@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from secposture.model.i18n import said
 from secposture.model.records import Host, Observation
 
 # Makers whose MAC prefixes are mostly switches, routers and firewalls. Makers of everything
@@ -33,18 +34,20 @@ def network_gear_hint(host: Host, observations: Iterable[Observation]) -> str | 
     guessed = getattr(host, "device_type", None)
     if guessed in {"router", "switch"}:
         why = getattr(host, "device_type_reason", "") or "the sweep's device-type guess"
-        return f"classified as a {guessed} ({why})"
+        return said("classified as a {kind} ({why})", kind=guessed, why=why)
     open_tcp = {s.port for s in host.open_services("tcp")}
     for service in host.open_services():
         banner = " ".join(p for p in (service.product, service.version, service.extrainfo) if p)
         if banner and NETWORK_OS.search(banner):
-            return f"{service.key} answers as {banner}"
+            return said("{port} answers as {banner}", port=service.key, banner=banner)
     for obs in observations:
         descr = str(obs.data.get("sysdescr", "")) if obs.kind.startswith("snmp.") else ""
         if descr and NETWORK_OS.search(descr):
-            return f"SNMP sysDescr: {descr[:120]}"
+            return said("SNMP sysDescr: {descr}", descr=descr[:120])
     management = sorted(open_tcp & MANAGEMENT_PORTS)
     if host.vendor and NETWORK_VENDORS.search(host.vendor) and management:
         ports = ", ".join(f"{p}/tcp" for p in management)
-        return f"made by {host.vendor}, management port {ports} open"
+        return said(
+            "made by {vendor}, management port {ports} open", vendor=host.vendor, ports=ports
+        )
     return None

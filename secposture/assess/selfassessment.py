@@ -31,6 +31,7 @@ from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_v
 from secposture.checks.catalogue import CheckMeta, Evaluates, load_catalogue
 from secposture.config.datafile import load_model
 from secposture.config.errors import ConfigError
+from secposture.model.i18n import said
 from secposture.model.records import Finding, Record, Status, Target
 
 # How long an answer counts: secposture's own choice (issue #13: a project choice, not a rule of
@@ -195,13 +196,16 @@ def _finding(meta: CheckMeta, answer: Answer | None, agency_id: str, today: date
     if answer.answered_on > today:
         return finding(
             Status.NOT_ASSESSED,
-            reason=f"answer dated {answer.answered_on.isoformat()} is in the future",
+            reason=said("answer dated {day} is in the future", day=answer.answered_on.isoformat()),
         )
     if not answer.is_current(today):
         return finding(
             Status.NOT_ASSESSED,
-            reason=f"answer of {answer.answered_on.isoformat()} is older than "
-            f"{VALID_MONTHS} months",
+            reason=said(
+                "answer of {day} is older than {months} months",
+                day=answer.answered_on.isoformat(),
+                months=VALID_MONTHS,
+            ),
         )
     evidence = _evidence(answer)
     status = ANSWER_STATUS[answer.answer]

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from secposture.checks.catalogue import CheckMeta, load_catalogue
-from secposture.checks.registry import Verdict
+from secposture.checks.registry import CheckOptions, Verdict
 from secposture.checks.table import device_evaluators, host_evaluators, inventory_evaluators
 from secposture.model.device_facts import FACTS_KIND, DeviceFacts
+from secposture.model.i18n import said
 from secposture.model.records import AttemptStatus, Finding, Status, SweepResult, Target
 
 if TYPE_CHECKING:
@@ -22,9 +23,9 @@ DEVICE_STAGE = "device"
 DeviceTarget = DeviceFacts | str  # the facts, or why the device was not read
 
 
-def run_checks(sweep: SweepResult) -> list[Finding]:
+def run_checks(sweep: SweepResult, options: CheckOptions | None = None) -> list[Finding]:
     """Evaluate every registered host check on every host, and every device check on every
-    network device, of the sweep."""
+    network device, of the sweep; ``options`` carries what the agency's files add."""
     catalogue = load_catalogue()
     shared = _Shared()
     findings: list[Finding] = []
@@ -34,7 +35,7 @@ def run_checks(sweep: SweepResult) -> list[Finding]:
             # One list extended per host: a 10,000-host sweep makes 118,000 findings, and a
             # generator per (check, host) was a tenth of their cost (issue #20).
             findings += _findings(meta, host.ip, evaluate(host, sweep), shared)
-    return findings + run_device_checks(sweep)
+    return findings + run_device_checks(sweep, options)
 
 
 def run_inventory_checks(facts: InventoryFacts) -> list[Finding]:
@@ -49,13 +50,14 @@ def run_inventory_checks(facts: InventoryFacts) -> list[Finding]:
     ]
 
 
-def run_device_checks(sweep: SweepResult) -> list[Finding]:
+def run_device_checks(sweep: SweepResult, options: CheckOptions | None = None) -> list[Finding]:
     """Every device check on every device the config audit read, tried or was told about.
 
     A device is a target whether or not discovery saw it, and one whose configuration could not
     be read gets ``not_assessed`` with the reason, never a pass.
     """
     devices = sorted(device_targets(sweep).items())
+    options = options if options is not None else CheckOptions()
     catalogue = load_catalogue()
     shared = _Shared()
     return [
@@ -67,7 +69,7 @@ def run_device_checks(sweep: SweepResult) -> list[Finding]:
             ip,
             [Verdict(Status.NOT_ASSESSED, reason=target)]
             if isinstance(target, str)
-            else evaluate(target, sweep),
+            else evaluate(target, sweep, options),
             shared,
         )
     ]
@@ -80,7 +82,7 @@ def device_targets(sweep: SweepResult) -> dict[str, DeviceTarget]:
     for attempt in sweep.attempts:
         if attempt.stage == DEVICE_STAGE and attempt.status is not AttemptStatus.COMPLETED:
             reason = attempt.reason.value if attempt.reason else attempt.status.value
-            targets[attempt.target] = f"{reason}: {attempt.detail}"
+            targets[attempt.target] = said("{name}: {text}", name=reason, text=attempt.detail)
     for obs in sweep.observations:
         if obs.kind != FACTS_KIND:
             continue

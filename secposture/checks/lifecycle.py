@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -16,8 +17,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from secposture.config.datafile import load_model
+from secposture.model.i18n import said
 from secposture.model.records import Record
 
 
@@ -88,10 +98,79 @@ def _parse(text: str, where: str) -> tuple[Release, ...]:
         raise LifecycleError(f"{where}: {exc}") from exc
 
 
+class Confirmation(Record):
+    """The agency's word that it checked an unverified lifecycle entry against the vendor.
+
+    A table entry marked ``verified = false`` is a recollection, not a fact, so the tool does
+    not judge support on it (issue #13). An agency that has read the vendor's bulletin for the
+    releases it runs says so, with the bulletin and who read it, and the entry then counts for
+    that agency's sweeps; the evidence names the confirmation, so the report shows whose word
+    the fail or pass rests on. The entry's own dates still decide (a ``supported = true``
+    entry stops counting at its ``review_by`` as before), so a confirmation does not expire.
+    """
+
+    release: str = Field(min_length=1)  # the entry's name in the lifecycle table
+    source: str = Field(min_length=1)  # the vendor bulletin read (URL or document reference)
+    confirmed_by: str = Field(min_length=1)
+    confirmed_on: date
+
+    @field_validator("release")
+    @classmethod
+    def _listed(cls, value: str, info: ValidationInfo) -> str:
+        context = info.context
+        table = context.get("releases") if isinstance(context, dict) else None
+        names = {r.name for r in (table if table is not None else load_releases())}
+        if value not in names:
+            raise ValueError(f"'{value}' is not the name of an entry of the lifecycle table")
+        return value
+
+    @field_validator("source", "confirmed_by")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class ConfirmationFile(Record):
+    """A lifecycle confirmations file: ``[[confirm]]`` tables."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_by_name=True, serialize_by_alias=True
+    )
+
+    confirmations: tuple[Confirmation, ...] = Field(default=(), alias="confirm")
+
+    @model_validator(mode="after")
+    def _once_each(self) -> ConfirmationFile:
+        names = [c.release for c in self.confirmations]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"confirm: '{twice[0]}' is confirmed twice")
+        return self
+
+
+Confirmations = Mapping[str, Confirmation]  # by the entry's name
+
+
+def load_confirmations(path: Path, releases: tuple[Release, ...] | None = None) -> Confirmations:
+    """Read and validate a confirmations file; raises ConfigError naming the file and key."""
+    context = {"releases": releases} if releases is not None else None
+    found = load_model(path, "lifecycle_confirmations", ConfirmationFile, context)
+    return {c.release: c for c in found.confirmations}
+
+
 def judge(
-    platform: str, version: str | None, on: date, releases: tuple[Release, ...] | None = None
+    platform: str,
+    version: str | None,
+    on: date,
+    releases: tuple[Release, ...] | None = None,
+    confirmed: Confirmations | None = None,
 ) -> Judgement:
-    """Whether ``version`` on ``platform`` is supported on day ``on``, with the evidence."""
+    """Whether ``version`` on ``platform`` is supported on day ``on``, with the evidence.
+
+    ``confirmed`` holds the agency's confirmations of unverified entries (see
+    :class:`Confirmation`); without one such an entry is not judged."""
     if not version:
         return Judgement(Support.UNKNOWN, "the software version could not be read")
     table = releases if releases is not None else load_releases()
@@ -99,36 +178,86 @@ def judge(
     if entry is None:
         return Judgement(
             Support.UNKNOWN,
-            f"release {version} is not in the lifecycle table (data/device_os_lifecycle.toml)",
+            said(
+                "release {version} is not in the lifecycle table (data/device_os_lifecycle.toml)",
+                version=version,
+            ),
         )
-    if not entry.verified:
+    confirmation = (confirmed or {}).get(entry.name)
+    if not entry.verified and confirmation is None:
         # A high-severity fail, or a pass, resting on a recollection is a claim the tool cannot
         # make (issue #13): the entry counts once someone has read the vendor's bulletin and
-        # set verified = true with its source in the lifecycle table.
+        # set verified = true with its source, or the agency confirms it.
         return Judgement(
             Support.UNKNOWN,
-            f"{version}: {entry.name}: its lifecycle entry is not verified against the vendor's "
-            "bulletin, so support is not judged (data/device_os_lifecycle.toml)",
+            said(
+                "{version}: {name}: its lifecycle entry is not verified against the vendor's "
+                "bulletin, so support is not judged (data/device_os_lifecycle.toml)",
+                version=version,
+                name=entry.name,
+            ),
         )
-    caveat = ""
+    judgement = _stated(entry, version, on)
+    if confirmation is None or entry.verified or judgement.support is Support.UNKNOWN:
+        return judgement
+    return Judgement(
+        judgement.support,
+        said(
+            "{text}; the agency confirmed this entry ({who}, {day}: {source})",
+            text=judgement.evidence,
+            who=confirmation.confirmed_by,
+            day=confirmation.confirmed_on.isoformat(),
+            source=confirmation.source,
+        ),
+    )
+
+
+def _stated(entry: Release, version: str, on: date) -> Judgement:
+    """What the entry itself says of ``version`` on day ``on``."""
     if entry.ended:
-        return Judgement(Support.ENDED, f"{version}: {entry.name}, support has ended{caveat}")
+        return Judgement(
+            Support.ENDED,
+            said("{version}: {name}, support has ended", version=version, name=entry.name),
+        )
     if entry.supported_until is not None:
-        until = entry.supported_until
-        if on > until:
+        until = entry.supported_until.isoformat()
+        if on > entry.supported_until:
             return Judgement(
-                Support.ENDED, f"{version}: {entry.name}, support ended {until}{caveat}"
+                Support.ENDED,
+                said(
+                    "{version}: {name}, support ended {day}",
+                    version=version,
+                    name=entry.name,
+                    day=until,
+                ),
             )
         return Judgement(
-            Support.SUPPORTED, f"{version}: {entry.name}, supported until {until}{caveat}"
+            Support.SUPPORTED,
+            said(
+                "{version}: {name}, supported until {day}",
+                version=version,
+                name=entry.name,
+                day=until,
+            ),
         )
+    review = entry.review_by.isoformat() if entry.review_by else ""
     if entry.review_by is not None and on > entry.review_by:
         return Judgement(
             Support.UNKNOWN,
-            f"{version}: the lifecycle entry for {entry.name} was due for review on "
-            f"{entry.review_by} and no longer counts",
+            said(
+                "{version}: the lifecycle entry for {name} was due for review on {day} and no "
+                "longer counts",
+                version=version,
+                name=entry.name,
+                day=review,
+            ),
         )
     return Judgement(
         Support.SUPPORTED,
-        f"{version}: {entry.name}, believed supported (review by {entry.review_by}){caveat}",
+        said(
+            "{version}: {name}, believed supported (review by {day})",
+            version=version,
+            name=entry.name,
+            day=review,
+        ),
     )

@@ -6,11 +6,14 @@ through the explicit table in :mod:`secposture.checks.table`, so there is no imp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from secposture.model.records import Host, Status, SweepResult
+
+if TYPE_CHECKING:
+    from secposture.checks.lifecycle import Confirmation
 
 if TYPE_CHECKING:
     from inventory.facts import InventoryFacts
@@ -28,13 +31,24 @@ class Verdict:
     reason: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    """What the agency's own files let a check take into account besides what was collected.
+
+    Passed to the checks that use it (never module state), so two agencies judged in one
+    process cannot see each other's word."""
+
+    # The agency's confirmations of unverified lifecycle entries, by entry name.
+    lifecycle_confirmations: Mapping[str, Confirmation] = field(default_factory=dict)
+
+
 # A check on one host of one sweep.
 HostEvaluator = Callable[[Host, SweepResult], Iterable[Verdict]]
 # Checks over the whole inventory (the approved register, devices over weeks) see every device
 # at once, not one host of one sweep; each verdict names the IP it is about.
 InventoryEvaluator = Callable[["InventoryFacts"], Iterable[tuple[str, Verdict]]]
 # Checks over a network device's configuration (issue #4) see its facts, not a host.
-DeviceEvaluator = Callable[["DeviceFacts", SweepResult], Iterable[Verdict]]
+DeviceEvaluator = Callable[["DeviceFacts", SweepResult, CheckOptions], Iterable[Verdict]]
 
 E = TypeVar("E")
 

@@ -31,6 +31,7 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
         ("report", "dir"),
         ("assessment", "selfassessment"),
         ("assessment", "waivers"),
+        ("assessment", "lifecycle_confirmations"),
         ("assessment", "frameworks_dir"),
         ("bundle", "outbox"),
         ("bundle", "collector_ca"),

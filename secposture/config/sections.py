@@ -360,6 +360,9 @@ class AssessmentSection(_Section):
     selfassessment: Path | None = None
     waivers: Path | None = None
     frameworks_dir: Path | None = None
+    # The agency's confirmations of unverified device lifecycle entries ([[confirm]] tables,
+    # see secposture.checks.lifecycle.Confirmation): without one such an entry is not judged.
+    lifecycle_confirmations: Path | None = None
     # Security level (cấp độ 1-5) of the agency's information system: it decides which
     # TCVN 14423:2025 clauses vn-baseline and vn-qcvn12 apply (levels 1-2 → 4.x, levels
     # 3-5 → 5.x, as cited by QCVN 12:2026/BCA). The default 2 is an assumption, not a fact

@@ -8,7 +8,7 @@ same observations.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from secposture.assess.selfassessment import (
@@ -19,6 +19,8 @@ from secposture.assess.selfassessment import (
 )
 from secposture.assess.waivers import Waiver, apply_waivers, load_waivers
 from secposture.checks import load_catalogue, run_checks
+from secposture.checks.lifecycle import load_confirmations
+from secposture.checks.registry import CheckOptions
 from secposture.config.sections import AgencyConfig
 from secposture.frameworks import Framework, frameworks_for
 from secposture.model.records import Finding, SweepResult
@@ -34,6 +36,8 @@ class AssessmentInputs:
     frameworks: dict[str, Framework]
     questionnaire: Questionnaire | None
     waivers: tuple[Waiver, ...]
+    # What the agency's files add to the checks (lifecycle confirmations).
+    checks: CheckOptions = field(default_factory=CheckOptions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +65,16 @@ def load_inputs(config: AgencyConfig) -> AssessmentInputs:
     waivers: tuple[Waiver, ...] = ()
     if section.waivers is not None:
         waivers = load_waivers(section.waivers, catalogue=catalogue)
+    checks = CheckOptions()
+    if section.lifecycle_confirmations is not None:
+        checks = CheckOptions(
+            lifecycle_confirmations=load_confirmations(section.lifecycle_confirmations)
+        )
     return AssessmentInputs(
         frameworks=frameworks_for(section, catalogue=catalogue),
         questionnaire=questionnaire,
         waivers=waivers,
+        checks=checks,
     )
 
 
@@ -78,7 +88,8 @@ def assess(
 ) -> Assessment:
     """Findings for the sweep (host checks, ``extra_findings`` such as the inventory-wide
     checks, self-assessment answers), waivers applied, and the posture for every framework."""
-    findings = [*run_checks(sweep), *extra_findings]
+    inputs = inputs if inputs is not None else load_inputs(config)
+    findings = [*run_checks(sweep, inputs.checks), *extra_findings]
     return judge(findings, config, sweep_id=sweep.sweep_id, inputs=inputs, today=today)
 
 

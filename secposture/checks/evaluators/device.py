@@ -11,17 +11,21 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from secposture.checks.lifecycle import Support, judge
-from secposture.checks.registry import DeviceEvaluator, Verdict, device_evaluator
+from secposture.checks.registry import CheckOptions, DeviceEvaluator, Verdict, device_evaluator
 from secposture.model.device_facts import DeviceFacts, Flag, SecretForm, StoredSecret
+from secposture.model.i18n import said
 from secposture.model.records import Status, SweepResult
 
 # CIS Cisco IOS 12 Benchmark v4.0.0 1.2.6-1.2.9: exec-timeout of 10 minutes or less.
 EXEC_TIMEOUT_MAX_S = 10 * 60
 INCOMPLETE = "the configuration was cut short, so a missing line proves nothing"
+# Templates (their placeholder filled in by _servers); the catalogue test reads them here.
+LOGS_SENT = "logs sent to {servers}"
+NTP_SERVERS = "NTP servers: {servers}"
 
 
 def _said(facts: DeviceFacts, text: str) -> str:
-    return f"{facts.hostname}: {text}" if facts.hostname else text
+    return said("{name}: {text}", name=facts.hostname, text=text) if facts.hostname else text
 
 
 def _unless_cut_short(facts: DeviceFacts, verdict: Verdict) -> Verdict:
@@ -44,10 +48,22 @@ def _flag(facts: DeviceFacts, flag: Flag, *, bad_when: bool) -> Iterator[Verdict
 def _describe(secret: StoredSecret) -> str:
     """ "enable password stored plaintext", "user admin (privilege 15): secret stored hashed"."""
     if secret.owner:
-        level = f" (privilege {secret.privilege})" if secret.privilege is not None else ""
         word = secret.kind.removeprefix("user-")
-        return f"user {secret.owner}{level}: {word} stored {secret.form.value}"
-    return f"{secret.kind.replace('-', ' ')} stored {secret.form.value}"
+        if secret.privilege is not None:
+            return said(
+                "user {user} (privilege {level}): {word} stored {form}",
+                user=secret.owner,
+                level=secret.privilege,
+                word=word,
+                form=secret.form.value,
+            )
+        return said(
+            "user {user}: {word} stored {form}",
+            user=secret.owner,
+            word=word,
+            form=secret.form.value,
+        )
+    return said("{word} stored {form}", word=secret.kind.replace("-", " "), form=secret.form.value)
 
 
 def _secrets_check(
@@ -64,7 +80,9 @@ def _secrets_check(
 
 
 @device_evaluator("dev.enable_password_plaintext")
-def enable_password_plaintext(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+def enable_password_plaintext(
+    facts: DeviceFacts, sweep: SweepResult, options: CheckOptions
+) -> Iterator[Verdict]:
     """An enable password stored in clear text or a reversible form fails."""
     yield from _secrets_check(
         facts,
@@ -74,7 +92,9 @@ def enable_password_plaintext(facts: DeviceFacts, sweep: SweepResult) -> Iterato
 
 
 @device_evaluator("dev.local_user_plaintext_password")
-def local_user_plaintext_password(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+def local_user_plaintext_password(
+    facts: DeviceFacts, sweep: SweepResult, options: CheckOptions
+) -> Iterator[Verdict]:
     """A local user whose password is stored in clear text or a reversible form fails."""
     yield from _secrets_check(
         facts, facts.secrets_of("user-password", "user-secret"), "no local user accounts"
@@ -82,18 +102,27 @@ def local_user_plaintext_password(facts: DeviceFacts, sweep: SweepResult) -> Ite
 
 
 @device_evaluator("dev.password_encryption_off")
-def password_encryption_off(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+def password_encryption_off(
+    facts: DeviceFacts, sweep: SweepResult, options: CheckOptions
+) -> Iterator[Verdict]:
     """``service password-encryption`` off fails; the evidence counts the clear-text passwords."""
     flag = facts.password_encryption
     if flag.applicable and flag.value is False:
         clear = [s for s in facts.secrets if s.form is SecretForm.PLAINTEXT]
-        evidence = flag.evidence + (f"; {len(clear)} password(s) in clear text" if clear else "")
-        flag = flag.model_copy(update={"evidence": evidence})
+        if clear:
+            evidence = said(
+                "{evidence}; {count} password(s) in clear text",
+                evidence=flag.evidence,
+                count=len(clear),
+            )
+            flag = flag.model_copy(update={"evidence": evidence})
     yield from _flag(facts, flag, bad_when=False)
 
 
 def _flag_check(field: str, bad_when: bool) -> DeviceEvaluator:
-    def evaluate(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+    def evaluate(
+        facts: DeviceFacts, sweep: SweepResult, options: CheckOptions
+    ) -> Iterator[Verdict]:
         flag = getattr(facts, field)
         yield from _flag(facts, flag, bad_when=bad_when)
 
@@ -112,7 +141,9 @@ for _check_id, _field, _bad in (
 
 
 @device_evaluator("dev.snmp_default_community")
-def snmp_default_community(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+def snmp_default_community(
+    facts: DeviceFacts, sweep: SweepResult, options: CheckOptions
+) -> Iterator[Verdict]:
     """A default community name (public, private, ...) configured fails."""
     communities = facts.snmp_communities
     defaults = sorted({c.default_name for c in communities if c.default_name})
@@ -120,59 +151,77 @@ def snmp_default_community(facts: DeviceFacts, sweep: SweepResult) -> Iterator[V
     if defaults:
         yield Verdict(
             Status.FAIL,
-            evidence=_said(facts, "default community configured: " + ", ".join(defaults)),
+            evidence=_said(
+                facts, said("default community configured: {names}", names=", ".join(defaults))
+            ),
         )
     elif hidden:
         yield Verdict(
             Status.NOT_ASSESSED,
-            reason=f"{len(hidden)} community(ies) stored encrypted: whether one is a default "
-            "cannot be told from the configuration",
+            reason=said(
+                "{count} community(ies) stored encrypted: whether one is a default "
+                "cannot be told from the configuration",
+                count=len(hidden),
+            ),
         )
     else:
-        said = (
-            f"{len(communities)} community(ies), none a default"
+        words = (
+            said("{count} community(ies), none a default", count=len(communities))
             if communities
             else ("no SNMP community configured")
         )
-        yield _unless_cut_short(facts, Verdict(Status.PASS, evidence=_said(facts, said)))
+        yield _unless_cut_short(facts, Verdict(Status.PASS, evidence=_said(facts, words)))
 
 
 @device_evaluator("dev.snmp_rw_community")
-def snmp_rw_community(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+def snmp_rw_community(
+    facts: DeviceFacts, sweep: SweepResult, options: CheckOptions
+) -> Iterator[Verdict]:
     """A community with write access fails: whoever knows it can reconfigure the device."""
     writable = [c for c in facts.snmp_communities if c.access == "rw"]
     if writable:
         named = [c.default_name for c in writable if c.default_name]
-        extra = f" (including {', '.join(named)})" if named else ""
-        yield Verdict(
-            Status.FAIL,
-            evidence=_said(facts, f"{len(writable)} community(ies) with write access{extra}"),
+        text = (
+            said(
+                "{count} community(ies) with write access (including {names})",
+                count=len(writable),
+                names=", ".join(named),
+            )
+            if named
+            else said("{count} community(ies) with write access", count=len(writable))
         )
+        yield Verdict(Status.FAIL, evidence=_said(facts, text))
     else:
         none = Verdict(Status.PASS, evidence=_said(facts, "no SNMP community with write access"))
         yield _unless_cut_short(facts, none)
 
 
 def _servers(facts: DeviceFacts, servers: Sequence[str], listed: str, none: str) -> Verdict:
-    """Servers the device relies on (syslog, NTP): some configured is a pass, none a fail."""
+    """Servers the device relies on (syslog, NTP): some configured is a pass, none a fail.
+
+    ``listed`` is a sentence with a ``{servers}`` placeholder."""
     if servers:
-        return Verdict(Status.PASS, evidence=_said(facts, listed + ", ".join(servers)))
+        return Verdict(
+            Status.PASS, evidence=_said(facts, listed.format(servers=", ".join(servers)))
+        )
     return _unless_cut_short(facts, Verdict(Status.FAIL, evidence=_said(facts, none)))
 
 
 @device_evaluator("dev.no_remote_logging")
-def no_remote_logging(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+def no_remote_logging(
+    facts: DeviceFacts, sweep: SweepResult, options: CheckOptions
+) -> Iterator[Verdict]:
     """A device that keeps its logs only to itself (or none at all) fails."""
     if facts.logging_disabled:
         yield Verdict(Status.FAIL, evidence=_said(facts, "logging is switched off"))
     else:
-        yield _servers(facts, facts.logging_hosts, "logs sent to ", "no syslog server configured")
+        yield _servers(facts, facts.logging_hosts, LOGS_SENT, "no syslog server configured")
 
 
 @device_evaluator("dev.no_ntp")
-def no_ntp(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+def no_ntp(facts: DeviceFacts, sweep: SweepResult, options: CheckOptions) -> Iterator[Verdict]:
     """A device without an NTP server fails: its log times cannot be trusted."""
-    yield _servers(facts, facts.ntp_servers, "NTP servers: ", "no NTP server configured")
+    yield _servers(facts, facts.ntp_servers, NTP_SERVERS, "no NTP server configured")
 
 
 def _timeout_problem(seconds: int | None) -> str | None:
@@ -181,12 +230,18 @@ def _timeout_problem(seconds: int | None) -> str | None:
     if seconds == 0:
         return "never times out"
     if seconds > EXEC_TIMEOUT_MAX_S:
-        return f"{seconds // 60} min {seconds % 60} s, more than 10 minutes"
+        return said(
+            "{minutes} min {seconds} s, more than 10 minutes",
+            minutes=seconds // 60,
+            seconds=seconds % 60,
+        )
     return None
 
 
 @device_evaluator("dev.exec_timeout_missing")
-def exec_timeout_missing(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+def exec_timeout_missing(
+    facts: DeviceFacts, sweep: SweepResult, options: CheckOptions
+) -> Iterator[Verdict]:
     """A management line that never times out, or after more than 10 minutes, fails."""
     lines = facts.management
     if not lines:
@@ -196,18 +251,24 @@ def exec_timeout_missing(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Ver
         return
     problems = [(m.name, p) for m in lines if (p := _timeout_problem(m.exec_timeout_s))]
     if problems:
-        yield Verdict(
-            Status.FAIL, evidence=_said(facts, "; ".join(f"{n}: {p}" for n, p in problems))
-        )
+        each = "; ".join(said("{name}: {text}", name=n, text=p) for n, p in problems)
+        yield Verdict(Status.FAIL, evidence=_said(facts, each))
     else:
         shown = ", ".join(f"{m.name} {m.exec_timeout_s}s" for m in lines)
         yield Verdict(Status.PASS, evidence=_said(facts, shown))
 
 
 @device_evaluator("dev.os_unsupported")
-def os_unsupported(facts: DeviceFacts, sweep: SweepResult) -> Iterator[Verdict]:
+def os_unsupported(
+    facts: DeviceFacts, sweep: SweepResult, options: CheckOptions
+) -> Iterator[Verdict]:
     """A software release past its vendor's end of support, per the lifecycle table, fails."""
-    judgement = judge(facts.platform, facts.os.version, sweep.started.date())
+    judgement = judge(
+        facts.platform,
+        facts.os.version,
+        sweep.started.date(),
+        confirmed=options.lifecycle_confirmations,
+    )
     if judgement.support is Support.UNKNOWN:
         yield Verdict(Status.NOT_ASSESSED, reason=judgement.evidence)
     else:

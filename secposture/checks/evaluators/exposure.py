@@ -20,6 +20,7 @@ from secposture.checks.evaluators.services import (
     serving,
 )
 from secposture.checks.registry import Verdict
+from secposture.model.i18n import said
 from secposture.model.records import Host, Observation, Service, Status, SweepResult
 
 SMB_PORTS = frozenset({139, 445})
@@ -78,8 +79,13 @@ def smbv1_enabled(service: Service, host: Host, sweep: SweepResult) -> Verdict:
         return Verdict(Status.NOT_ASSESSED, reason="SMB found but its dialects were not probed")
     dialects = ", ".join(str(d) for o in probes for d in o.data.get("dialects") or [])
     if any(o.data.get("smbv1") for o in probes):
-        return Verdict(Status.FAIL, evidence="SMBv1 (NT LM 0.12) accepted; dialects: " + dialects)
-    return Verdict(Status.PASS, evidence="SMBv1 refused; dialects: " + dialects)
+        return Verdict(
+            Status.FAIL,
+            evidence=said("SMBv1 (NT LM 0.12) accepted; dialects: {dialects}", dialects=dialects),
+        )
+    return Verdict(
+        Status.PASS, evidence=said("SMBv1 refused; dialects: {dialects}", dialects=dialects)
+    )
 
 
 _is_rdp = named("ms-wbt-server", "rdp", port=3389)
@@ -115,8 +121,11 @@ def _rdp(obs: Observation | None) -> Verdict:
     layers = ", ".join(k for k, ok in (obs.data.get("layers") or {}).items() if ok)
     return Verdict(
         Status.FAIL,
-        evidence="RDP shows its login screen before authentication "
-        f"(NLA not required; layers accepted: {layers})",
+        evidence=said(
+            "RDP shows its login screen before authentication "
+            "(NLA not required; layers accepted: {layers})",
+            layers=layers,
+        ),
     )
 
 
@@ -131,7 +140,7 @@ def _vnc(obs: Observation | None) -> Verdict:
             evidence="VNC accepts connections without a password (security type None)",
         )
     types = ", ".join(str(t) for t in obs.data.get("security_types") or [])
-    return Verdict(Status.PASS, evidence=f"VNC asks for authentication ({types})")
+    return Verdict(Status.PASS, evidence=said("VNC asks for authentication ({types})", types=types))
 
 
 def _database(service: Service) -> str:
@@ -147,10 +156,17 @@ def _database(service: Service) -> str:
 def database_exposed(service: Service, host: Host, sweep: SweepResult) -> Verdict:
     """A database port reachable from the LAN fails: it should listen only where it is used."""
     product = product_of(service)
+    engine, port = _database(service), service.key
     return Verdict(
         Status.FAIL,
-        evidence=f"{_database(service)} reachable from the LAN on {service.key}"
-        + (f" ({product})" if product else ""),
+        evidence=said(
+            "{engine} reachable from the LAN on {port} ({product})",
+            engine=engine,
+            port=port,
+            product=product,
+        )
+        if product
+        else said("{engine} reachable from the LAN on {port}", engine=engine, port=port),
     )
 
 
@@ -169,11 +185,17 @@ def redis_noauth(obs: Observation, service: Service, sweep: SweepResult) -> Verd
         version = str(obs.data.get("version") or "")
         return Verdict(
             Status.FAIL,
-            evidence="Redis answered PING without authentication"
-            + (f" (version {version})" if version else ""),
+            evidence=said(
+                "Redis answered PING without authentication (version {version})", version=version
+            )
+            if version
+            else "Redis answered PING without authentication",
         )
     return Verdict(
-        Status.PASS, evidence=f"Redis refused an unauthenticated command: {obs.data.get('reply')}"
+        Status.PASS,
+        evidence=said(
+            "Redis refused an unauthenticated command: {reply}", reply=obs.data.get("reply")
+        ),
     )
 
 
@@ -208,8 +230,13 @@ def tls_weak(service: Service, host: Host, sweep: SweepResult) -> Verdict:
     seen = [str(v) for o in probes for v in o.data.get("versions") or []]
     weak = sorted({v for v in seen if v in WEAK_TLS})
     if weak:
-        return Verdict(Status.FAIL, evidence="outdated TLS accepted: " + ", ".join(weak))
-    return Verdict(Status.PASS, evidence="accepts only " + ", ".join(sorted(set(seen))))
+        return Verdict(
+            Status.FAIL,
+            evidence=said("outdated TLS accepted: {versions}", versions=", ".join(weak)),
+        )
+    return Verdict(
+        Status.PASS, evidence=said("accepts only {versions}", versions=", ".join(sorted(set(seen))))
+    )
 
 
 def _when(text: str) -> datetime | None:
@@ -232,9 +259,15 @@ def cert_expired(service: Service, host: Host, sweep: SweepResult) -> Verdict:
     if until < sweep.started:
         return Verdict(
             Status.FAIL,
-            evidence=f"certificate '{obs.data.get('subject')}' expired on {until:%Y-%m-%d}",
+            evidence=said(
+                "certificate '{subject}' expired on {day}",
+                subject=obs.data.get("subject"),
+                day=f"{until:%Y-%m-%d}",
+            ),
         )
-    return Verdict(Status.PASS, evidence=f"certificate valid until {until:%Y-%m-%d}")
+    return Verdict(
+        Status.PASS, evidence=said("certificate valid until {day}", day=f"{until:%Y-%m-%d}")
+    )
 
 
 @per_service(
@@ -254,7 +287,9 @@ def ssh_weak_algorithms(obs: Observation, service: Service, sweep: SweepResult) 
         if (bad := [str(a) for a in obs.data.get(kind) or [] if pattern.search(str(a))])
     ]
     if weak:
-        return Verdict(Status.FAIL, evidence="weak algorithms offered — " + "; ".join(weak))
+        return Verdict(
+            Status.FAIL, evidence=said("weak algorithms offered — {weak}", weak="; ".join(weak))
+        )
     return Verdict(
         Status.PASS,
         evidence="no SHA-1 key exchange, CBC/3DES/RC4 cipher or MD5/96-bit MAC offered",

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from secposture.checks.registry import Verdict, inventory_evaluator
+from secposture.model.i18n import said
 from secposture.model.records import Status
 
 if TYPE_CHECKING:
@@ -23,9 +24,11 @@ def approves(entry: ApprovedAsset, ip: str, mac: str | None) -> bool:
     return entry.ip == ip and (entry.mac is None or mac is None)
 
 
-def _who(device: DeviceSeen) -> str:
-    parts = [device.ip, device.mac or "no MAC seen", device.vendor or ""]
-    return ", ".join(p for p in parts if p)
+def _unapproved(device: DeviceSeen) -> str:
+    who = ", ".join(p for p in (device.ip, device.mac, device.vendor) if p)
+    if device.mac:
+        return said("not on the approved register: {device}", device=who)
+    return said("not on the approved register: {device} (no MAC seen)", device=who)
 
 
 @inventory_evaluator("asset.unknown_device")
@@ -43,7 +46,12 @@ def unknown_device(facts: InventoryFacts) -> Iterator[tuple[str, Verdict]]:
                 device.ip,
                 Verdict(
                     Status.PASS,
-                    evidence=f"approved: {entry.label} ({entry.owner}; {entry.purpose})",
+                    evidence=said(
+                        "approved: {label} ({owner}; {purpose})",
+                        label=entry.label,
+                        owner=entry.owner,
+                        purpose=entry.purpose,
+                    ),
                 ),
             )
         elif device.mac is None and mac_only:
@@ -58,7 +66,10 @@ def unknown_device(facts: InventoryFacts) -> Iterator[tuple[str, Verdict]]:
         else:
             yield (
                 device.ip,
-                Verdict(Status.FAIL, evidence=f"not on the approved register: {_who(device)}"),
+                Verdict(
+                    Status.FAIL,
+                    evidence=_unapproved(device),
+                ),
             )
 
 
@@ -74,7 +85,8 @@ def missing_approved(facts: InventoryFacts) -> Iterator[tuple[str, Verdict]]:
         device = next((d for d in facts.devices if approves(entry, d.ip, d.mac)), None)
         target = entry.ip or (device.ip if device else None) or entry.mac or "?"
         if device is not None and device.seen_now:
-            yield target, Verdict(Status.PASS, evidence=f"{entry.label} seen in this sweep")
+            seen_now = said("{label} seen in this sweep", label=entry.label)
+            yield target, Verdict(Status.PASS, evidence=seen_now)
             continue
         if not facts.absence_assessed:
             yield (
@@ -84,24 +96,48 @@ def missing_approved(facts: InventoryFacts) -> Iterator[tuple[str, Verdict]]:
             continue
         since = device.last_seen if device else facts.history_start
         days = (facts.at - since).days
-        seen = f"last seen {since:%Y-%m-%d}" if device else f"never seen since {since:%Y-%m-%d}"
+        day = f"{since:%Y-%m-%d}"
+        seen = (
+            said("last seen {day}", day=day) if device else said("never seen since {day}", day=day)
+        )
         if days >= limit:
             yield (
                 target,
                 Verdict(
-                    Status.FAIL, evidence=f"{entry.label} ({entry.owner}): {seen}, {days} days ago"
+                    Status.FAIL,
+                    evidence=said(
+                        "{label} ({owner}): {seen}, {days} days ago",
+                        label=entry.label,
+                        owner=entry.owner,
+                        seen=seen,
+                        days=days,
+                    ),
                 ),
             )
         elif device is not None:
             yield (
                 target,
-                Verdict(Status.PASS, evidence=f"{entry.label}: {seen}, {days} of {limit} days"),
+                Verdict(
+                    Status.PASS,
+                    evidence=said(
+                        "{label}: {seen}, {days} of {limit} days",
+                        label=entry.label,
+                        seen=seen,
+                        days=days,
+                        limit=limit,
+                    ),
+                ),
             )
         else:
             yield (
                 target,
                 Verdict(
                     Status.NOT_ASSESSED,
-                    reason=f"{entry.label} not seen yet; history covers {days} of {limit} days",
+                    reason=said(
+                        "{label} not seen yet; history covers {days} of {limit} days",
+                        label=entry.label,
+                        days=days,
+                        limit=limit,
+                    ),
                 ),
             )

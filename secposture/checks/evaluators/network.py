@@ -14,6 +14,7 @@ from secposture.checks.evaluators.services import (
     serving,
 )
 from secposture.checks.registry import Verdict, evaluator
+from secposture.model.i18n import said
 from secposture.model.records import Host, Observation, Service, Status, SweepResult
 
 # Words that mark a web page as a device's management interface (English and Vietnamese).
@@ -38,7 +39,9 @@ def telnet_exposed(service: Service, host: Host, sweep: SweepResult) -> Verdict:
     banner = product_of(service)
     return Verdict(
         Status.FAIL,
-        evidence=f"telnet open on {service.key}" + (f" ({banner})" if banner else ""),
+        evidence=said("telnet open on {port} ({banner})", port=service.key, banner=banner)
+        if banner
+        else said("telnet open on {port}", port=service.key),
     )
 
 
@@ -73,12 +76,18 @@ def snmp_default_community(host: Host, sweep: SweepResult) -> Iterator[Verdict]:
     if accepted:
         names = sorted({str(o.data.get("community")) for o in accepted})
         descr = next((str(o.data["sysdescr"]) for o in accepted if o.data.get("sysdescr")), "")
-        evidence = "default community accepted: " + ", ".join(names)
+        accepted_names = ", ".join(names)
         yield Verdict(
             Status.FAIL,
             port=161,
             proto="udp",
-            evidence=evidence + (f"; sysDescr: {descr}" if descr else ""),
+            evidence=said(
+                "default community accepted: {names}; sysDescr: {descr}",
+                names=accepted_names,
+                descr=descr,
+            )
+            if descr
+            else said("default community accepted: {names}", names=accepted_names),
         )
     elif probes:
         yield Verdict(Status.PASS, port=161, proto="udp", evidence="default communities refused")
@@ -114,14 +123,23 @@ def http_admin_cleartext(service: Service, host: Host, sweep: SweepResult) -> Ve
     auth = by_port(sweep, host, "http.auth").get(service.port)
     forms = sweep.observations_for(host.ip, "http.login_form")
     if auth is not None and auth.data.get("schemes"):
-        evidence = f"HTTP authentication over cleartext: {auth.data['schemes']}"
+        evidence = said(
+            "HTTP authentication over cleartext: {schemes}", schemes=auth.data["schemes"]
+        )
     elif any(o.port == service.port and o.data.get("present") for o in forms):
-        evidence = f"password form served over cleartext HTTP, title: {title or 'none'}"
+        evidence = (
+            said("password form served over cleartext HTTP, title: {title}", title=title)
+            if title
+            else "password form served over cleartext HTTP, no title"
+        )
     elif title and ADMIN_HINTS.search(title):
-        evidence = f"management page over cleartext HTTP, title: {title}"
+        evidence = said("management page over cleartext HTTP, title: {title}", title=title)
     elif page is not None:
         return Verdict(
-            Status.PASS, evidence=f"no sign of a management page (title: {title or 'none'})"
+            Status.PASS,
+            evidence=said("no sign of a management page (title: {title})", title=title)
+            if title
+            else "no sign of a management page (no title)",
         )
     else:
         return Verdict(

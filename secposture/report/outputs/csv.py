@@ -8,6 +8,7 @@ import io
 from collections.abc import Iterable
 
 from secposture.checks.catalogue import load_catalogue
+from secposture.model.i18n import source_text
 from secposture.model.records import Finding
 from secposture.report.view.findings import sorted_findings
 from secposture.report.view.text import spreadsheet_cell
@@ -27,7 +28,8 @@ CSV_COLUMNS = (
 
 
 def findings_csv(findings: Iterable[Finding], lang: str) -> str:
-    """findings.csv: one row per finding, titles and remediation in ``lang``."""
+    """findings.csv: one row per finding; titles, remediation, evidence and reasons in
+    ``lang`` (values inside the evidence as the sweep saw them)."""
     catalogue = load_catalogue()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -43,8 +45,8 @@ def findings_csv(findings: Iterable[Finding], lang: str) -> str:
                 "" if f.target.port is None else f.target.port,
                 spreadsheet_cell(f.target.proto or ""),
                 spreadsheet_cell(meta.title(lang) if meta else f.check_id),
-                spreadsheet_cell(f.evidence),
-                spreadsheet_cell(f.reason),
+                spreadsheet_cell(source_text(f.evidence, lang)),
+                spreadsheet_cell(source_text(f.reason, lang)),
                 spreadsheet_cell(meta.remediation(lang) if meta else ""),
             ]
         )

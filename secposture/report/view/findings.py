@@ -172,5 +172,5 @@ def attempt_row(a: Attempt, lang: str) -> AttemptRow:
         status=a.status.value,
         status_label=t(f"report.attempt.{a.status.value}", lang),
         reason=t(f"report.reason.{a.reason.value}", lang) if a.reason else "",
-        detail=shown(a.detail, lang),
+        detail=shown(source_text(a.detail, lang), lang),
     )

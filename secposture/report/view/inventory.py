@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from secposture.model.i18n import t
+from secposture.model.i18n import source_text, t
 from secposture.model.records import Host, Service, SweepResult, device_key
 from secposture.report.view.context import DeviceRecord
 from secposture.report.view.text import MAX_NAME, Fact, format_day, ip_key, shown
@@ -124,7 +124,8 @@ def _device_type(host: Host, lang: str) -> str:
     if not kind:
         return ""
     label = t(f"report.device_type.{kind}", lang) if kind in DEVICE_TYPES else kind
-    reason = f" ({host.device_type_reason})" if host.device_type_reason else ""
+    why = source_text(host.device_type_reason, lang)
+    reason = f" ({why})" if why else ""
     return shown(label + reason, lang, MAX_NAME)
 
 

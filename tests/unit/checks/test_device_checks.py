@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from factories import T0, host, svc, sweep
+from factories import T0, agency_config, host, svc, sweep
 
 from inventory.store import Inventory
 from scanners.devices.collect import DeviceTarget, _connection_failure, audit_devices
@@ -17,9 +17,19 @@ from scanners.devices.reading import DeviceReading, device_observations, read_de
 from scanners.scope import Scope
 from secposture.checks import load_catalogue, run_checks
 from secposture.checks.catalogue import Evaluates
-from secposture.checks.lifecycle import Release, Support, judge, load_releases
+from secposture.checks.lifecycle import (
+    Confirmation,
+    Release,
+    Support,
+    judge,
+    load_confirmations,
+    load_releases,
+)
 from secposture.checks.table import device_evaluators
+from secposture.config.errors import ConfigError
 from secposture.config.secrets import Secret
+from secposture.job.assessment import assess
+from secposture.model.i18n import source_text
 from secposture.model.records import Attempt, AttemptStatus, Finding, Reason, Status, SweepResult
 from secposture.report.view.context import config_diff
 from secposture.scoring.score import score_findings
@@ -337,3 +347,80 @@ def test_config_drift_is_recorded_by_the_inventory_and_diffed_for_the_report(
         "+logging host 10.10.0.99",
     ]
     assert "LEAK" not in "".join(texts)
+
+
+CONFIRM = """[[confirm]]
+release = "{release}"
+source = "Cisco End-of-Life bulletin read on cisco.com"
+confirmed_by = "Nguyễn Văn A, cán bộ CNTT"
+confirmed_on = 2026-11-20
+"""
+
+
+def test_an_agency_confirmation_lets_an_unverified_entry_decide(tmp_path: Path) -> None:
+    """Issue #13: an unverified lifecycle entry is not judged unless the agency confirms it,
+    and then the evidence says whose word the verdict rests on."""
+    # Given the shipped table, whose 12.x entry is unverified, and an agency that confirmed it
+    path = tmp_path / "lifecycle-confirmed.toml"
+    path.write_text(CONFIRM.format(release="Cisco IOS 12.x and earlier"), encoding="utf-8")
+    config = agency_config(tmp_path, assessment={"lifecycle_confirmations": path.name})
+    s = device_sweep(("10.0.0.1", "ios_weak.cfg", "cisco_ios", IOS_OLD))
+    # When the sweep is judged with and without the agency's config
+    bare = {f.check_id: f for f in run_checks(s)}["dev.os_unsupported"]
+    judged = assess(s, config, today=date(2026, 11, 28))
+    (confirmed,) = [f for f in judged.findings if f.check_id == "dev.os_unsupported"]
+    # Then without it the release is not assessed, with it support has ended, on its word
+    assert bare.status is Status.NOT_ASSESSED and "not verified" in bare.reason
+    assert confirmed.status is Status.FAIL
+    assert "support has ended; the agency confirmed this entry (Nguyễn Văn A" in confirmed.evidence
+    assert "cơ quan đã xác nhận mục này (Nguyễn Văn A" in source_text(confirmed.evidence, "vi")
+    # and the option is the config's, not the process's: an agency without it is unaffected
+    assert {f.check_id: f for f in run_checks(s)}["dev.os_unsupported"].status is (
+        Status.NOT_ASSESSED
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "words"),
+    [
+        (CONFIRM.format(release="Cisco IOS 99"), "confirm[0].release", "not the name of an entry"),
+        (CONFIRM.format(release="IOS 15.0").replace("Nguyễn Văn A, cán bộ CNTT", " "),
+         "confirm[0].confirmed_by", "blank"),
+        (CONFIRM.format(release="IOS 15.0").replace("2026-11-20", '"soon"'),
+         "confirm[0].confirmed_on", "date"),
+        (CONFIRM.format(release="IOS 15.0") * 2, "confirm", "confirmed twice"),
+        (CONFIRM.format(release="IOS 15.0") + "verified = true\n", "confirm[0].verified",
+         "not a known setting"),
+    ],
+)  # fmt: skip
+def test_a_bad_confirmation_names_its_key(tmp_path: Path, text: str, key: str, words: str) -> None:
+    table = (Release(platform="cisco_ios", match=r"^15\.0\(", name="IOS 15.0", ended=True),)
+    path = tmp_path / "confirmed.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_confirmations(path, releases=table)
+    assert err.value.key == key and words in err.value.reason
+    assert "confirmed.toml" in str(err.value)
+
+
+def test_a_confirmation_does_not_outrun_the_entrys_own_review_date() -> None:
+    table = (
+        Release(platform="cisco_ios", match=r"^17\.", name="IOS XE 17", supported=True,
+                review_by=date(2027, 6, 30)),
+    )  # fmt: skip
+    word = Confirmation.model_validate(
+        {"release": "IOS XE 17", "source": "bulletin", "confirmed_by": "A",
+         "confirmed_on": date(2026, 11, 1)},
+        context={"releases": table},
+    )  # fmt: skip
+    confirmed = {"IOS XE 17": word}
+    assert judge("cisco_ios", "17.12.04", date(2026, 12, 1), table, confirmed).support is (
+        Support.SUPPORTED
+    )
+    late = judge("cisco_ios", "17.12.04", date(2027, 7, 1), table, confirmed)
+    assert late.support is Support.UNKNOWN and "due for review" in late.evidence
+
+
+def test_the_documented_confirmation_example_loads() -> None:
+    example = Path(__file__).parents[3] / "docs/examples/lifecycle-confirmed.toml"
+    assert set(load_confirmations(example)) == {"Cisco IOS 12.x and earlier"}

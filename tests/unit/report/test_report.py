@@ -223,8 +223,9 @@ def test_issues_are_grouped_by_severity_with_target_evidence_and_remediation(
     rows = [row for row in page.rows["issues"] if row != ["Đối tượng", "Minh chứng"]]
 
     assert issues.index("Cao") < issues.index("Trung bình")
-    # Each failed finding is one row: its target, then its evidence
-    assert ["192.168.1.1:23/tcp", "telnet open on 23/tcp (invoice[U+202E]gpj.exe)"] in rows
+    # Each failed finding is one row: its target, then its evidence, in the report's language
+    # (issue #13) with the banner inside it shown as text
+    assert ["192.168.1.1:23/tcp", "Telnet mở ở cổng 23/tcp (invoice[U+202E]gpj.exe)"] in rows
     assert ["192.168.1.1:161/udp", FORMULA] in rows
     assert "Đổi hoặc xóa community mặc định" in issues
     # and only failed ones: passed, not-assessed and waived findings are not issues

@@ -287,7 +287,12 @@ def test_sweeps_on_the_same_day_are_told_apart_by_their_hour(tmp_path: Path) -> 
 def test_a_device_not_read_says_once_why_its_checks_are_not_assessed(tmp_path: Path) -> None:
     # Given a switch whose configuration was read (one check failed) and a router that the
     # audit could not log into (every device check not assessed, for one reason)
-    why = "no_credentials: no credentials configured; classified as a router"
+    why = "no_credentials: no credentials configured; classified as a router (SSH only)"
+    # shown in the report's language (issue #13)
+    said = (
+        "thiếu thông tin đăng nhập: chưa cấu hình thông tin đăng nhập; "
+        "được xếp loại là bộ định tuyến (chỉ mở SSH)"
+    )
     findings = [
         Finding(check_id="dev.no_ntp", status=Status.NOT_ASSESSED, severity=Severity.LOW,
                 target=Target(ip="10.0.0.1"), reason=why),
@@ -315,5 +320,5 @@ def test_a_device_not_read_says_once_why_its_checks_are_not_assessed(tmp_path: P
     switch = devices[devices.index("10.0.0.9") : devices.index("10.0.0.1")]
     assert switch.index("Không đạt") < switch.index("Đạt ")
     # ...and the router's two checks are one line with the reason, not two rows
-    assert f"2 mục chưa đánh giá được {why}" in devices
-    assert devices.count(why) == 1
+    assert f"2 mục chưa đánh giá được {said}" in devices
+    assert devices.count(said) == 1
