@@ -24,12 +24,30 @@ from pydantic import (
 
 
 class Level(StrEnum):
-    """Where the agency stands in the administration, province down to commune."""
+    """Where the agency stands in the administration.
+
+    Since 1/7/2025 local government has two tiers: the province (with its departments: sở,
+    ban, ngành) and the commune level, which is a commune (xã), a ward (phường) or a special
+    zone (đặc khu) (admin-units.md). ``district`` (huyện) is kept so that configs and bundles
+    made before the reform still read; the collector refuses it for new units unless its
+    config says the province still uses it.
+    """
 
     PROVINCE = "province"
     DEPARTMENT = "department"
     DISTRICT = "district"
     COMMUNE = "commune"
+    WARD = "ward"
+    SPECIAL_ZONE = "special_zone"
+
+    @property
+    def tier(self) -> Level:
+        """The level a framework's weights name for this one: a ward or a special zone is a
+        commune-level unit, weighed as a commune."""
+        return Level.COMMUNE if self in COMMUNE_LEVEL else self
+
+
+COMMUNE_LEVEL = frozenset({Level.COMMUNE, Level.WARD, Level.SPECIAL_ZONE})
 
 
 AGENCY_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")

@@ -34,7 +34,8 @@ class AppliesBy(StrEnum):
 
 
 SELECTOR_VALUES: dict[AppliesBy, tuple[str, ...]] = {
-    AppliesBy.AGENCY_LEVEL: tuple(level.value for level in Level),
+    # Weights name the tiers: a ward or special zone is weighed as a commune (Level.tier).
+    AppliesBy.AGENCY_LEVEL: tuple(dict.fromkeys(level.tier.value for level in Level)),
     AppliesBy.SYSTEM_LEVEL: ("1", "2", "3", "4", "5"),
 }
 

@@ -115,7 +115,7 @@ def judge(
         inputs.frameworks.values(),
         judged,
         agency_id=config.agency.id,
-        level=config.agency.level.value,
+        level=config.agency.level.tier.value,
         system_level=config.assessment.system_level,
         sweep_id=sweep_id,
         assessed_on=today,

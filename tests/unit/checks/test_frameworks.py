@@ -149,13 +149,14 @@ def test_gci_weights_sum_as_documented() -> None:
     ]
     assert all(s.max_points == 20 for s in gci.sections)
     assert gci.sections[0].scope is SectionScope.NATIONAL
-    # at every level, each pillar's indicator points add up to its 20
+    # at every level (a ward or special zone weighed as a commune, issue #14), each pillar's
+    # indicator points add up to its 20
     for level in Level:
         for section in gci.sections:
             weights = [
                 w
                 for r in gci.requirements_of(section.id)
-                if (w := r.weight_at(level.value, gci.selector_values())) is not None
+                if (w := r.weight_at(level.tier.value, gci.selector_values())) is not None
             ]
             assert math.isclose(sum(weights), 20), (level, section.id)
 
@@ -430,9 +431,11 @@ def test_two_files_with_one_id_are_refused(tmp_path: Path) -> None:
 
 
 def test_selector_values_cover_every_agency_level() -> None:
+    # Issue #14: wards and special zones are commune-level units, weighed as communes
     assert set(SELECTOR_VALUES[shipped_frameworks()["gci"].info.applies_by]) == {
-        lv.value for lv in Level
-    }
+        lv.tier.value for lv in Level
+    } == {"province", "department", "district", "commune"}
+    assert Level.WARD.tier is Level.SPECIAL_ZONE.tier is Level.COMMUNE
 
 
 # -- a province's own file --------------------------------------------------------------------
