@@ -1,7 +1,7 @@
 """The province report for 200 agencies × 50 hosts (issue #8): ≤ 20 s, peak memory ≤ 500 MB.
 
 The store holds four weekly bundles per agency (800 bundles, for the trend). The report
-(province page, district pages and each agency's latest report) is written by a child
+(province page, group pages and each agency's latest report) is written by a child
 process so that its peak RSS is its own. Baseline, in the same run: reading and verifying
 the 200 latest bundles alone, the part no report can skip. The report's CPU seconds and the load
 average are printed beside the wall time (the machine is shared).
@@ -38,7 +38,7 @@ def child(config_path: str, out: str) -> None:
     from secposture.province.store import CollectorStore
 
     config = load_collector_config(config_path)
-    store = CollectorStore(config.collector.store, Hierarchy(config), max_bytes=2**24)
+    store = CollectorStore(config.collector.store, Hierarchy.from_config(config), max_bytes=2**24)
     t0 = time.perf_counter()
     for row in store.latest_rows().values():
         store.payload(row)
@@ -56,7 +56,7 @@ def child(config_path: str, out: str) -> None:
                 "read_s": read_s,
                 "peak_mb": peak_mb,
                 "agencies": len(paths.agencies),
-                "districts": len(paths.districts),
+                "groups": len(paths.groups),
             }
         )
     )
@@ -74,7 +74,9 @@ def main() -> int:
         province = province_of(UNITS, (HOSTS, HOSTS))
         config_path = write_config(province, Path(tmp))
         config = load_collector_config(config_path)
-        store = CollectorStore(config.collector.store, Hierarchy(config), max_bytes=2**24)
+        store = CollectorStore(
+            config.collector.store, Hierarchy.from_config(config), max_bytes=2**24
+        )
         for data in weekly_bundles(province, WEEKS):
             store.ingest(data, source="bench")
         setup_s = time.perf_counter() - t0
@@ -89,7 +91,7 @@ def main() -> int:
     print(
         f"province.report_200x50: {r['report_s']:.1f} s (target ≤ {TARGET_S:g} s), "
         f"CPU {r['cpu_s']:.1f} s; "
-        f"{r['districts']} district pages, {r['agencies']} agency reports"
+        f"{r['groups']} group pages, {r['agencies']} agency reports"
     )
     print(
         f"province.report_200x50.ratio: {r['report_s'] / r['read_s']:.2f} × reading and "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from secposture.bundle.envelope import sign_payload
@@ -12,13 +12,16 @@ NOW = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
 
 
 def province_of(units: int, hosts: tuple[int, int], seed: int = 8) -> SyntheticProvince:
-    """Exactly ``units`` units: districts of 14 communes each, the rest departments."""
-    districts = max(1, units // 17)
-    departments = units - districts * 15
+    """Exactly ``units`` units in Tây Ninh's proportions (25 departments, 82 communes and
+    14 wards of 121): two-tier, two groups, no succession (every unit reports)."""
+    departments = max(1, round(units * 25 / 121))
+    wards = max(1, round(units * 14 / 121))
     return make_province(
-        districts=districts,
-        communes_per_district=14,
+        communes=units - departments - wards,
+        wards=wards,
         departments=departments,
+        groups=2,
+        succession=False,
         hosts=hosts,
         seed=seed,
     )
@@ -46,13 +49,19 @@ def weekly_bundles(province: SyntheticProvince, weeks: int) -> list[bytes]:
 
 def write_config(province: SyntheticProvince, folder: Path, port: int = 8443) -> Path:
     """The collector TOML for ``province`` with its store in ``folder``."""
-    import json
-
     data = province.config(str(folder / "store"), host="127.0.0.1", port=port)
-    lines = ["[collector]"] + [f"{k} = {json.dumps(v)}" for k, v in data["collector"].items()]
-    lines += ["[province]"] + [f"{k} = {json.dumps(v)}" for k, v in data["province"].items()]
-    for unit in data["unit"]:
-        lines += ["[[unit]]"] + [f"{k} = {json.dumps(v)}" for k, v in unit.items()]
+    lines = ["[collector]"] + [f"{k} = {toml_value(v)}" for k, v in data["collector"].items()]
+    lines += ["[province]"] + [f"{k} = {toml_value(v)}" for k, v in data["province"].items()]
+    for table in ("group", "unit"):
+        for entry in data.get(table, []):
+            lines += [f"[[{table}]]"] + [f"{k} = {toml_value(v)}" for k, v in entry.items()]
     path = folder / "collector.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def toml_value(value: object) -> str:
+    """``value`` as TOML: a date bare, anything else as JSON (which TOML reads the same)."""
+    import json
+
+    return value.isoformat() if isinstance(value, date) else json.dumps(value)

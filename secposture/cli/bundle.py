@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from secposture.cli.collector import load_collector
+from secposture.cli.collector_common import load_collector
 from secposture.cli.common import CONFIG_OPT, config_fail, emit_json, fail, load, message_lang
 from secposture.config.errors import ConfigError
 from secposture.model import exitcodes
@@ -97,7 +97,7 @@ def bundle_verify(file: Path, collector_config: Path | None, as_json: bool) -> N
         envelope, payload = open_bundle(file.read_bytes(), max_bytes=limit)
         unit = None
         if registry is not None:
-            unit = Hierarchy(registry).unit_for_key(envelope.public_key)
+            unit = Hierarchy.from_config(registry).unit_for_key(envelope.public_key)
             if unit is None or unit.id != payload.agency.id:
                 raise BundleError(
                     RejectReason.UNKNOWN_KEY,

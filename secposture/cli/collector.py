@@ -3,39 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
+from secposture.cli.collector_common import COLLECTOR_OPT, load_collector, open_or_fail
 from secposture.cli.common import (
     cli_context,
-    config_fail,
-    config_option,
     emit_json,
     fail,
     message_lang,
 )
-from secposture.config.errors import ConfigError
+from secposture.cli.registry import store_group, units_group
 from secposture.model import exitcodes
 from secposture.model.i18n import t
-
-if TYPE_CHECKING:
-    from secposture.province.hierarchy import CollectorConfig
-
-COLLECTOR_OPT = config_option(
-    "Collector configuration file (TOML): store, listen address, the province's units "
-    "and their public keys."
-)
-
-
-def load_collector(path: Path) -> CollectorConfig:
-    """The collector config at ``path``; a bad one ends the command with exit 2."""
-    from secposture.province.hierarchy import load_collector_config
-
-    try:
-        return load_collector_config(path)
-    except ConfigError as exc:
-        config_fail(exc)
 
 
 @click.group("collector")
@@ -75,14 +55,13 @@ def collector_ingest(folder: Path, config_path: Path, as_json: bool) -> None:
     (the reasons are printed and logged; the files are left where they are).
     """
     from secposture.bundle.envelope import RejectReason
-    from secposture.province.hierarchy import Hierarchy
     from secposture.province.service import configure_logging
-    from secposture.province.store import CollectorStore, IngestOutcome
+    from secposture.province.store import IngestOutcome
 
     config = load_collector(config_path)
     section = config.collector
     configure_logging(section.store)
-    store = CollectorStore(section.store, Hierarchy(config), max_bytes=section.max_bundle_bytes)
+    store = open_or_fail(config)
     lang = message_lang()
     results = []
     for path in sorted(folder.glob("*.bundle")):
@@ -148,12 +127,12 @@ def collector_check(config_path: Path) -> None:
     "--out",
     required=True,
     type=click.Path(path_type=Path, file_okay=False),
-    help="Folder for index.html (province), districts/ and agencies/.",
+    help="Folder for index.html (province), groups/ and agencies/.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 @click.option("--json", "as_json", is_flag=True)
 def aggregate(config_path: Path, out: Path, quiet: bool, as_json: bool) -> None:
-    """Write the province overview, one page per district and each unit's latest report.
+    """Write the province overview, one page per group of units and each unit's latest report.
 
     Built from the bundles in the collector's store (the index is rebuilt from the bundle
     files if it was lost). The province page shows the score distribution, ranking, tier
@@ -178,7 +157,7 @@ def aggregate(config_path: Path, out: Path, quiet: bool, as_json: bool) -> None:
         emit_json(
             {
                 "province": str(paths.province),
-                "districts": [str(p) for p in paths.districts],
+                "groups": [str(p) for p in paths.groups],
                 "agencies": [str(p) for p in paths.agencies],
             }
         )
@@ -188,7 +167,11 @@ def aggregate(config_path: Path, out: Path, quiet: bool, as_json: bool) -> None:
             "aggregate.done",
             message_lang(),
             path=paths.province,
-            districts=len(paths.districts),
+            groups=len(paths.groups),
             agencies=len(paths.agencies),
         )
     )
+
+
+collector_group.add_command(units_group)
+collector_group.add_command(store_group)

@@ -17,6 +17,9 @@ from secposture.scoring.tiers import share_percent, share_step
 HEAT_COLUMNS = 8
 TOP_FINDINGS = 10
 Catalogue = dict[str, CheckMeta]
+# The levels a common finding counts its units by: the commune level, the departments, then
+# the districts of data from before 1/7/2025 (each named only when one of its units fails).
+LEVEL_ORDER = (Level.COMMUNE, Level.WARD, Level.SPECIAL_ZONE, Level.DEPARTMENT, Level.DISTRICT)
 
 
 def _title(check_id: str, catalogue: Catalogue, lang: str) -> str:
@@ -77,7 +80,7 @@ def common_findings(
         by_level = Counter(u.level for u, _ in units)
         levels = " · ".join(
             t("agg.findings.levels", count=by_level[level], level=t(f"agg.level.{level.value}"))
-            for level in (Level.COMMUNE, Level.DISTRICT, Level.DEPARTMENT)
+            for level in LEVEL_ORDER
             if by_level.get(level)
         )
         meta = catalogue.get(check_id)

@@ -1,11 +1,17 @@
-"""Write the aggregated reports: the province page, one page per district, and each unit's
-latest report, all self-contained HTML in the agency report's look.
+"""Write the aggregated reports: the province page, one page per group of units, and each
+unit's latest report, all self-contained HTML in the agency report's look.
 
 Layout of the output folder::
 
     index.html                 the province overview
-    districts/<id>.html        one per district, rolling up its communes
+    groups/<id>.html           one per [[group]] (a former district's area, "khối sở", …)
     agencies/<id>.html         each unit's latest report, rebuilt from its bundle
+
+Since 1/7/2025 every unit sits directly under the province (admin-units.md); a group is a
+named set of units, not a level of government. A province that still keeps pre-reform
+districts gets a group page per district too, rolling up the district and its communes.
+A unit that succeeded others carries their rows: its trend runs on from theirs, and they
+are no longer listed as units of their own (their latest reports are still written).
 
 Everything is read from the collector's store (the index, rebuilt from the bundle files when
 lost), one bundle at a time, so memory stays flat however many units the province has.
@@ -23,11 +29,11 @@ from inventory.storage import atomic_write_bytes
 from secposture.checks.catalogue import load_catalogue
 from secposture.config.sections import Lang
 from secposture.model.records import utcnow
+from secposture.province.db.store import open_store
 from secposture.province.hierarchy import CollectorConfig, Hierarchy, Unit
 from secposture.province.render import agency_report, render_page, translator
-from secposture.province.rows import PageScope, group_rows
-from secposture.province.store import CollectorStore
-from secposture.province.views import build_view, district_line
+from secposture.province.rows import PageScope, group_rows, lineage_history
+from secposture.province.views import build_view, group_line
 
 PAGE_MODE = 0o640  # the pages list the units' weaknesses
 Progress = Callable[[int, int], None]
@@ -35,11 +41,35 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True, slots=True)
 class AggregatePaths:
-    """The pages written: the province page, the district pages, the units' reports."""
+    """The pages written: the province page, the group pages, the units' reports."""
 
     province: Path
-    districts: list[Path]
+    groups: list[Path]
     agencies: list[Path]
+
+    @property
+    def districts(self) -> list[Path]:
+        """The group pages, under their name from before 1/7/2025 (for callers not yet
+        renamed)."""
+        return self.groups
+
+
+def page_groups(hierarchy: Hierarchy) -> list[tuple[str, str, list[Unit]]]:
+    """Each group page's id, heading and units expected to report: the [[group]] tables in
+    their order, then any pre-reform district (with the communes under it) that no group
+    of the same id shadows. Units merged into another are left out: their successor stands
+    for them."""
+    current = {u.id for u in hierarchy.current()}
+    out = [
+        (gid, name, [u for u in hierarchy.members(gid) if u.id in current])
+        for gid, name in hierarchy.groups.items()
+    ]
+    for district in hierarchy.districts():
+        if district.id in hierarchy.groups:
+            continue
+        units = [district, *hierarchy.children(district.id)]
+        out.append((district.id, district.name, [u for u in units if u.id in current]))
+    return out
 
 
 def write_aggregate(
@@ -50,17 +80,18 @@ def write_aggregate(
     now: datetime | None = None,
     progress: Progress | None = None,
 ) -> AggregatePaths:
-    """Write the province page, the district pages and every unit's latest report."""
+    """Write the province page, the group pages and every unit's latest report."""
     lang = Lang(lang or config.collector.lang).value
     now = now or utcnow()
     section = config.collector
-    hierarchy = Hierarchy(config)
-    store = CollectorStore(section.store, hierarchy, max_bytes=section.max_bundle_bytes)
-    history = {
+    store = open_store(config)  # the registry and the sweeps, from the database
+    hierarchy = store.hierarchy
+    own = {
         unit_id: rows
         for unit_id, rows in group_rows(store.rows()).items()
-        if unit_id in hierarchy.units  # units since removed from the config are not shown
+        if unit_id in hierarchy.units  # units since removed from the registry are not shown
     }
+    history = lineage_history(hierarchy, own)
     catalogue = load_catalogue()
     tr = translator(lang)
     common: dict[str, Any] = {
@@ -71,29 +102,29 @@ def write_aggregate(
         "t": tr,
     }
 
+    # Every unit with bundles of its own has its latest report, merged ones included.
     agencies = []
-    total = len(history)
-    for done, (unit_id, rows) in enumerate(sorted(history.items()), start=1):
-        html = agency_report(store.payload(rows[-1]), lang, now)
+    total = len(own)
+    for done, (unit_id, rows) in enumerate(sorted(own.items()), start=1):
+        html = agency_report(store.payload(rows[-1]), lang, now, history.get(unit_id, rows))
         agencies.append(_write(out_dir / "agencies" / f"{unit_id}.html", html))
         if progress:
             progress(done, total)
 
-    district_paths = []
-    district_lines = []
-    for district in hierarchy.districts():
-        units = [district, *hierarchy.children(district.id)]
-        scope = PageScope(district.name, "district", units, history, "../")
+    group_paths = []
+    group_lines = []
+    for group_id, name, units in page_groups(hierarchy):
+        scope = PageScope(name, "group", sorted(units, key=lambda u: u.id), history, "../")
         view = build_view(scope, **common)
-        path = _write(out_dir / "districts" / f"{district.id}.html", render_page(view, lang))
-        district_paths.append(path)
-        district_lines.append(district_line(scope, f"districts/{district.id}.html", lang))
+        path = _write(out_dir / "groups" / f"{group_id}.html", render_page(view, lang))
+        group_paths.append(path)
+        group_lines.append(group_line(scope, f"groups/{group_id}.html", lang))
 
-    everyone: list[Unit] = sorted(hierarchy.units.values(), key=lambda u: u.id)
+    everyone: list[Unit] = sorted(hierarchy.current(), key=lambda u: u.id)
     province = PageScope(hierarchy.province_name, "province", everyone, history, "")
-    view = build_view(province, districts=district_lines, **common)
+    view = build_view(province, groups=group_lines, **common)
     index = _write(out_dir / "index.html", render_page(view, lang))
-    return AggregatePaths(index, district_paths, agencies)
+    return AggregatePaths(index, group_paths, agencies)
 
 
 def _write(path: Path, html: str) -> Path:

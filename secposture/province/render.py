@@ -7,6 +7,7 @@ place.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,9 @@ from secposture import __version__
 from secposture.bundle.model import BundlePayload
 from secposture.config.sections import AgencyConfig
 from secposture.model.records import SweepResult
+from secposture.province.db.registry import moment
 from secposture.report.outputs.html import environment, render_html, translator
+from secposture.report.view.context import ReportContext, SweepPoint
 
 if TYPE_CHECKING:
     from secposture.province.views import AggregateView
@@ -24,15 +27,23 @@ SWEEP_FIELDS = ("sweep_id", "profile", "scopes", "exclude", "started", "finished
 
 
 def render_page(view: AggregateView, lang: str) -> str:
-    """One province or district page as HTML text (no script, nothing fetched)."""
+    """One province or group page as HTML text (no script, nothing fetched)."""
     # The agency report's environment: autoescape, and every value passes its finalize hook
     # that shows control and bidi characters as [U+XXXX]; bundles are untrusted text too.
     template = environment().get_template(f"province/{view.kind}.html.j2")
     return template.render(view=view, lang=lang, t=translator(lang), version=__version__)
 
 
-def agency_report(payload: BundlePayload, lang: str, generated: datetime) -> str:
-    """A unit's latest report, rendered by the agency report writer from its bundle."""
+def agency_report(
+    payload: BundlePayload,
+    lang: str,
+    generated: datetime,
+    history: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """A unit's latest report, rendered by the agency report writer from its bundle: with the
+    posture per framework, the self-assessment answers and waivers the bundle carries, the
+    changes since the unit's previous sweep, and the trend of ``history`` (the stored rows
+    of the unit and its predecessors, oldest first)."""
     sweep = payload.sweep
     fields: dict[str, Any] = {name: getattr(sweep, name) for name in SWEEP_FIELDS}
     result = SweepResult(
@@ -56,8 +67,28 @@ def agency_report(payload: BundlePayload, lang: str, generated: datetime) -> str
             "report": {"dir": "unused", "lang": lang},
         }
     )
+    points = tuple(
+        SweepPoint(
+            sweep_id=row["sweep_id"],
+            started=datetime.fromisoformat(row["started"]),
+            score=row["score"]["overall"],
+            coverage=row["score"]["coverage"],
+            complete=row["complete"],
+        )
+        for row in history
+        if row["started"] <= moment(sweep.started)
+    )
+    context = ReportContext(
+        posture=payload.posture, changes=payload.changes, history=points or None
+    )
     return render_html(
-        result, list(payload.findings), payload.score, config, lang, generated=generated
+        result,
+        list(payload.findings),
+        payload.score,
+        config,
+        lang,
+        generated=generated,
+        context=context,
     )
 
 

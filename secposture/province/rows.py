@@ -1,7 +1,10 @@
-"""The stored index rows a province or district page reads, grouped per unit.
+"""The stored index rows a province or group page reads, grouped per unit.
 
 One index row per stored bundle (see :func:`secposture.province.store.summary_row`); the
-latest row of each unit is its current posture, all rows together make the weekly trend.
+latest row of each unit is its current posture, all rows together make the weekly trend. A
+unit that succeeded others (communes merged on 1/7/2025) carries their rows too: its history
+is its lineage's (:func:`lineage_history`), and its latest row is its own newest, else the
+newest of its predecessors'.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from secposture.province.hierarchy import Unit
+from secposture.province.hierarchy import Hierarchy, Unit
 
 Translate = Callable[..., str]  # a translator: key and parameters in, text out
 
@@ -22,15 +25,18 @@ class PageScope:
     """The units one page covers, with their stored rows (oldest first)."""
 
     heading: str
-    kind: str  # "province" or "district"
+    kind: str  # "province" or "group"
     units: list[Unit]
-    history: dict[str, list[Row]]
+    history: dict[str, list[Row]]  # by unit: its lineage's rows, oldest first
     prefix: str  # path from the page to the output root ("" or "../")
 
     def latest(self, unit_id: str) -> Row | None:
-        """The unit's newest row, None before its first bundle."""
+        """The unit's newest own row, else its predecessors' newest; None before any."""
         rows = self.history.get(unit_id)
-        return rows[-1] if rows else None
+        if not rows:
+            return None
+        # Its own rows come last once it reports, so the walk is short.
+        return next((r for r in reversed(rows) if r["agency"] == unit_id), rows[-1])
 
     def scores(self) -> list[float]:
         """The latest overall score of every unit that has one."""
@@ -42,7 +48,8 @@ class PageScope:
 
     def href(self, unit_id: str) -> str | None:
         """The link from the page to the unit's latest report, None before its first."""
-        return f"{self.prefix}agencies/{unit_id}.html" if self.latest(unit_id) else None
+        row = self.latest(unit_id)  # a predecessor's, until the unit sends its own
+        return f"{self.prefix}agencies/{row['agency']}.html" if row else None
 
 
 def score_of(row: Row | None) -> float | None:
@@ -55,4 +62,22 @@ def group_rows(rows: Iterable[Row]) -> dict[str, list[Row]]:
     history: dict[str, list[Row]] = {}
     for row in sorted(rows, key=lambda r: r["started"]):
         history.setdefault(row["agency"], []).append(row)
+    return history
+
+
+def lineage_history(hierarchy: Hierarchy, own: dict[str, list[Row]]) -> dict[str, list[Row]]:
+    """Each unit's history: the rows of every unit of its lineage (itself and the units
+    merged into it), oldest first (its own last on a tie). ``own`` is :func:`group_rows`'s."""
+    history: dict[str, list[Row]] = {}
+    for unit_id in hierarchy.units:
+        lineage = hierarchy.lineage(unit_id)
+        if len(lineage) == 1:
+            rows = own.get(unit_id, [])
+        else:
+            rows = sorted(
+                (r for uid in lineage for r in own.get(uid, ())),
+                key=lambda r: (r["started"], r["agency"] == unit_id, r["agency"]),
+            )
+        if rows:
+            history[unit_id] = rows
     return history

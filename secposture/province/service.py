@@ -20,8 +20,9 @@ from starlette.concurrency import run_in_threadpool
 from secposture import __version__
 from secposture.bundle.envelope import RejectReason
 from secposture.bundle.outbox import MEDIA_TYPE, UPLOAD_PATH
-from secposture.province.hierarchy import CollectorConfig, Hierarchy
-from secposture.province.store import CollectorStore, IngestOutcome, log
+from secposture.province.db.store import open_store
+from secposture.province.hierarchy import CollectorConfig
+from secposture.province.store import IngestOutcome, log
 
 LOG_FILE = "collector.log"
 STATUS: dict[RejectReason, int] = {
@@ -76,7 +77,7 @@ def _refuse(reason: RejectReason, detail: str, source: str) -> JSONResponse:
 def create_app(config: CollectorConfig) -> FastAPI:
     """The collector's ASGI application for one province."""
     section = config.collector
-    store = CollectorStore(section.store, Hierarchy(config), max_bytes=section.max_bundle_bytes)
+    store = open_store(config)
     limit = section.max_bundle_bytes
     app = FastAPI(
         title="secposture collector",
@@ -138,7 +139,7 @@ def create_app(config: CollectorConfig) -> FastAPI:
     def units() -> list[UnitStatus]:
         latest = store.latest_rows()
         out = []
-        for unit in sorted(store.hierarchy.units.values(), key=lambda u: u.id):
+        for unit in sorted(store.hierarchy.current(), key=lambda u: u.id):
             row = latest.get(unit.id)
             out.append(
                 UnitStatus(

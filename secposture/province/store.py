@@ -1,4 +1,9 @@
-"""The collector's store: every accepted bundle file as it arrived, and an index of them.
+"""The collector's file store from before issue #14: bundle files and a per-agency index.
+
+The collector now keeps everything in its database (:mod:`secposture.province.db`); this
+module stays for two things: ``secposture collector store migrate`` reads stores it made
+(their layout below), and the ingest benchmark measures it as the baseline. The upload
+reply (:class:`IngestOutcome`) and the per-check counts are shared with the database store.
 
 Layout, one folder per agency::
 
@@ -75,8 +80,8 @@ class IngestOutcome:
         }
 
 
-def summary_row(payload: BundlePayload, digest: str, size: int, received: str) -> dict[str, Any]:
-    """The index row of one bundle: what the province report needs without the file."""
+def check_counts(payload: BundlePayload) -> tuple[dict[str, int], dict[str, int], dict[str, str]]:
+    """Per check: its failed targets, its assessed targets, and the severity of a failed one."""
     failed: Counter[str] = Counter()
     checked: Counter[str] = Counter()
     severity: dict[str, str] = {}
@@ -86,6 +91,12 @@ def summary_row(payload: BundlePayload, digest: str, size: int, received: str) -
         if f.status in FAILED:
             failed[f.check_id] += 1
             severity[f.check_id] = f.severity.value
+    return dict(failed), dict(checked), severity
+
+
+def summary_row(payload: BundlePayload, digest: str, size: int, received: str) -> dict[str, Any]:
+    """The index row of one bundle: what the province report needs without the file."""
+    failed, checked, severity = check_counts(payload)
     sweep = payload.sweep
     return {
         "agency": payload.agency.id,
@@ -100,8 +111,8 @@ def summary_row(payload: BundlePayload, digest: str, size: int, received: str) -
         "score": payload.score.model_dump(mode="json"),
         "hosts": sweep.counts.hosts_found,
         "services": sweep.counts.services_open,
-        "failed": dict(failed),
-        "checked": dict(checked),
+        "failed": failed,
+        "checked": checked,
         "severity": severity,
         "pillars": pillars(payload),
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -42,7 +42,10 @@ SERVICES: tuple[tuple[int, str, str, Severity], ...] = (
 
 @dataclass
 class SyntheticUnit:
-    """A made-up unit with its signing key, LAN size and hygiene."""
+    """A made-up unit with its signing key, LAN size and hygiene.
+
+    A unit of level ``district`` (under the province, its communes under it) still makes a
+    bundle: that is what a pre-reform, district-era bundle looks like."""
 
     id: str
     name: str
@@ -51,6 +54,9 @@ class SyntheticUnit:
     key: Ed25519PrivateKey
     hosts: int
     hygiene: float  # 0 (everything open) … 1 (nothing open)
+    groups: list[str] = field(default_factory=list)
+    succeeds: list[str] = field(default_factory=list)  # old units merged into this one
+    succeeds_on: date | None = None
 
     @property
     def public_key(self) -> str:
@@ -60,47 +66,142 @@ class SyntheticUnit:
 
 @dataclass
 class SyntheticProvince:
-    """A made-up province: its id, name and units."""
+    """A made-up province: its id, name, named groups (id, name) and units."""
 
     id: str
     name: str
     units: list[SyntheticUnit] = field(default_factory=list)
+    groups: list[tuple[str, str]] = field(default_factory=list)
+
+    def unit(self, unit_id: str) -> SyntheticUnit:
+        """The unit with id ``unit_id``."""
+        return next(u for u in self.units if u.id == unit_id)
 
     def config(self, store: str, **collector: Any) -> dict[str, Any]:
-        """A collector config mapping registering every unit and its key."""
-        return {
+        """A collector config mapping registering every unit and its key (a unit of level
+        district needs ``allow_district=True`` among ``collector``)."""
+        data: dict[str, Any] = {
             "collector": {"store": store, **collector},
             "province": {"id": self.id, "name": self.name},
-            "unit": [
-                {
-                    "id": u.id,
-                    "name": u.name,
-                    "level": u.level.value,
-                    "parent": u.parent,
-                    "keys": [u.public_key],
-                }
-                for u in self.units
-            ],
         }
+        if self.groups:
+            data["group"] = [{"id": gid, "name": name} for gid, name in self.groups]
+        data["unit"] = [_unit_config(u) for u in self.units]
+        return data
+
+
+def _unit_config(unit: SyntheticUnit) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "id": unit.id,
+        "name": unit.name,
+        "level": unit.level.value,
+        "parent": unit.parent,
+    }
+    if unit.groups:
+        entry["groups"] = list(unit.groups)
+    if unit.succeeds:
+        entry["succeeds"] = list(unit.succeeds)
+    if unit.succeeds_on is not None:
+        entry["succeeds_on"] = unit.succeeds_on
+    entry["keys"] = [unit.public_key]
+    return entry
+
+
+REFORM_DAY = date(2025, 7, 1)  # the two-tier local government (admin-units.md)
+DEPARTMENTS_GROUP = ("khoi-so", "Khối sở, ngành")
+# Three communes merged into the first new one on the reform day.
+OLD_COMMUNES = (
+    ("xa-cu-a", "UBND xã cũ A"),
+    ("xa-cu-b", "UBND xã cũ B"),
+    ("xa-cu-c", "UBND xã cũ C"),
+)
 
 
 def make_province(
     *,
-    districts: int = 3,
-    communes_per_district: int = 7,
-    departments: int = 3,
+    communes: int = 82,
+    wards: int = 14,
+    departments: int = 25,
+    groups: int = 2,
+    succession: bool = True,
     hosts: tuple[int, int] = (20, 200),
     seed: int = 8,
 ) -> SyntheticProvince:
-    """Units of a province: departments, districts, communes under each district."""
+    """A two-tier province as since 1/7/2025 (by default Tây Ninh's 82 communes and 14
+    wards): departments ``so-NN``, communes ``xa-NNN`` and wards ``phuong-NN``, all directly
+    under the province.
+
+    ``groups`` named groups: with two or more, the last is "khoi-so" (every department) and
+    the others ``cum-N``, each a former district's area (a share of the communes and one
+    ward); the communes after the last area belong to no group. With ``succession``, three
+    old communes ``xa-cu-a``, ``xa-cu-b``, ``xa-cu-c`` (still registered, with their own
+    keys, in the first area) were merged into ``xa-001`` on 1/7/2025.
+    """
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
     province = SyntheticProvince("tinh-mau", "Tỉnh Mẫu")
+    areas = groups - 1 if groups >= 2 else groups
+    province.groups = [(f"cum-{n}", f"Cụm xã {n} (địa bàn huyện cũ)") for n in range(1, areas + 1)]
+    if groups >= 2:
+        province.groups.append(DEPARTMENTS_GROUP)
+    per_area = communes // (areas + 1) if areas else 0
 
-    def unit(uid: str, name: str, level: Level, parent: str) -> None:
-        province.units.append(
+    def unit(uid: str, name: str, level: Level, groups: list[str]) -> SyntheticUnit:
+        made = SyntheticUnit(
+            uid,
+            name,
+            level,
+            province.id,
+            Ed25519PrivateKey.generate(),
+            rng.randint(*hosts),
+            round(rng.uniform(0.3, 0.97), 2),
+            groups,
+        )
+        province.units.append(made)
+        return made
+
+    department_groups = [DEPARTMENTS_GROUP[0]] if groups >= 2 else []
+    for d in range(1, departments + 1):
+        unit(f"so-{d:02d}", f"Sở số {d}", Level.DEPARTMENT, list(department_groups))
+    for c in range(1, communes + 1):
+        area = (c - 1) // per_area + 1 if per_area else 0
+        in_area = [f"cum-{area}"] if 1 <= area <= areas else []
+        unit(f"xa-{c:03d}", f"UBND xã {c}", Level.COMMUNE, in_area)
+    for w in range(1, wards + 1):
+        unit(f"phuong-{w:02d}", f"UBND phường {w}", Level.WARD, [f"cum-{w}"] if w <= areas else [])
+    if succession and communes:
+        first = province.unit("xa-001")
+        for uid, name in OLD_COMMUNES:
+            unit(uid, name, Level.COMMUNE, list(first.groups))
+        first.succeeds = [uid for uid, _ in OLD_COMMUNES]
+        first.succeeds_on = REFORM_DAY
+    return province
+
+
+def add_district_era(
+    province: SyntheticProvince,
+    *,
+    district: str = "huyen-cu",
+    name: str = "Cũ",
+    communes: int = 2,
+    hosts: tuple[int, int] = (20, 200),
+    seed: int = 1656,
+) -> list[SyntheticUnit]:
+    """Add a pre-reform district (level ``district``, under the province) and ``communes``
+    communes under it, as a province's data from before 1/7/2025 looks; the collector config
+    then needs ``allow_district=True``. The units added, the district first."""
+    rng = random.Random(f"{district}/{seed}")  # noqa: S311 - synthetic data, not secrets
+    made: list[SyntheticUnit] = []
+    for uid, label, level, parent in [
+        (district, f"UBND huyện {name}", Level.DISTRICT, province.id),
+        *(
+            (f"{district}-xa-{c:02d}", f"UBND xã {c}, huyện {name}", Level.COMMUNE, district)
+            for c in range(1, communes + 1)
+        ),
+    ]:
+        made.append(
             SyntheticUnit(
                 uid,
-                name,
+                label,
                 level,
                 parent,
                 Ed25519PrivateKey.generate(),
@@ -108,15 +209,8 @@ def make_province(
                 round(rng.uniform(0.3, 0.97), 2),
             )
         )
-
-    for d in range(1, departments + 1):
-        unit(f"so-{d:02d}", f"Sở số {d}", Level.DEPARTMENT, province.id)
-    for d in range(1, districts + 1):
-        district = f"huyen-{d:02d}"
-        unit(district, f"UBND huyện {d}", Level.DISTRICT, province.id)
-        for c in range(1, communes_per_district + 1):
-            unit(f"xa-{d:02d}-{c:02d}", f"UBND xã {d}.{c}", Level.COMMUNE, district)
-    return province
+    province.units += made
+    return made
 
 
 def make_payload(unit: SyntheticUnit, started: datetime, seed: int = 0) -> BundlePayload:

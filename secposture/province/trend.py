@@ -39,18 +39,24 @@ def week_start(moment: datetime) -> datetime:
 
 
 def trend(scope: PageScope, now: datetime, lang: str) -> Trend:
-    """Mean latest-in-week score of the units that swept each week, last 12 weeks."""
+    """Mean latest-in-week score of the units that swept each week, last 12 weeks.
+
+    A unit's history holds its predecessors' rows (communes merged into it): in a week it did
+    not sweep itself it counts once, with the mean of its predecessors' latest-in-week
+    scores."""
     last = week_start(now)
     weeks = [last - timedelta(weeks=TREND_WEEKS - 1 - i) for i in range(TREND_WEEKS)]
-    per_week: dict[datetime, dict[str, float | None]] = {w: {} for w in weeks}
+    # week → unit → the agency whose rows they are (the unit or a predecessor) → its score
+    per_week: dict[datetime, dict[str, dict[str, float | None]]] = {w: {} for w in weeks}
     for unit in scope.units:
         for row in scope.history.get(unit.id, ()):  # oldest first: the week's last one wins
             week = week_start(datetime.fromisoformat(row["started"]))
             if week in per_week:
-                per_week[week][unit.id] = score_of(row)
+                per_week[week].setdefault(unit.id, {})[row["agency"]] = score_of(row)
     inputs, lines = [], []
     for week in weeks:
-        mean = mean_score([s for s in per_week[week].values() if s is not None])
+        scores = [_unit_score(uid, by_agency) for uid, by_agency in per_week[week].items()]
+        mean = mean_score([s for s in scores if s is not None])
         label = week.strftime("%d/%m") if lang == "vi" else week.strftime("%m-%d")
         # The province chart draws no coverage columns: a week's units differ in coverage.
         inputs.append(TrendInput(label, mean, coverage=0.0))
@@ -59,6 +65,13 @@ def trend(scope: PageScope, now: datetime, lang: str) -> Trend:
         )
     chart = trend_chart(inputs, [w.mean for w in lines])
     return Trend(chart, lines, scored=any(i.score is not None for i in inputs))
+
+
+def _unit_score(unit_id: str, by_agency: dict[str, float | None]) -> float | None:
+    """One unit's score for a week: its own when it swept, else its predecessors' mean."""
+    if unit_id in by_agency:
+        return by_agency[unit_id]
+    return mean_score([s for s in by_agency.values() if s is not None])
 
 
 @dataclass(frozen=True, slots=True)

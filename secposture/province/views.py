@@ -1,4 +1,4 @@
-"""What a province or district page shows, built from the stored bundles' index rows.
+"""What a province or group page shows, built from the stored bundles' index rows.
 
 Pure functions: rows in, view objects out. Each section is built in its own module
 (:mod:`.summary`, :mod:`.ranking`, :mod:`.findings`, :mod:`.trend`), beside the view objects
@@ -9,6 +9,7 @@ itself (tiers, medians, means) is :mod:`secposture.scoring.tiers`.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,23 +29,28 @@ from secposture.province.trend import OverdueLine, Trend, overdue, trend
 from secposture.report.view.text import Fact, format_time, number
 from secposture.scoring.tiers import median_score
 
+# The province page counts its units by level, in this order: communes, wards and
+# departments always, special zones and (pre-1/7/2025) districts only when there is one.
+COUNTED_LEVELS = (Level.COMMUNE, Level.WARD, Level.SPECIAL_ZONE, Level.DEPARTMENT, Level.DISTRICT)
+COUNTED_WHEN_ANY = frozenset({Level.SPECIAL_ZONE, Level.DISTRICT})
+
 
 @dataclass(frozen=True, slots=True)
-class DistrictLine:
-    """One row of the province page's district table."""
+class GroupLine:
+    """One row of the province page's table of groups."""
 
     name: str
     href: str
-    communes: int
+    units: int  # every level
     reported: str
     median: str
 
 
 @dataclass(frozen=True, slots=True)
 class AggregateView:
-    """Everything one province or district page shows."""
+    """Everything one province or group page shows."""
 
-    kind: str  # "province" or "district"
+    kind: str  # "province" or "group"
     heading: str
     facts: list[Fact]
     reported: int
@@ -59,7 +65,7 @@ class AggregateView:
     findings: list[CommonFinding]
     trend: Trend
     overdue: list[OverdueLine]
-    districts: list[DistrictLine]
+    groups: list[GroupLine]
     back_href: str | None
 
 
@@ -71,9 +77,9 @@ def build_view(
     overdue_days: int,
     lang: str,
     t: Translate,
-    districts: list[DistrictLine] | None = None,
+    groups: list[GroupLine] | None = None,
 ) -> AggregateView:
-    """The province or district page for ``scope``."""
+    """The province or group page for ``scope``."""
     lines = ranking(scope, lang, t)
     scores = scope.scores()
     reported = scope.reported()
@@ -83,6 +89,8 @@ def build_view(
         Fact(t("agg.meta.units"), str(len(scope.units))),
         Fact(t("agg.meta.reported"), f"{reported}/{len(scope.units)}"),
     ]
+    if scope.kind == "province":
+        facts.append(Fact(t("agg.meta.by_level"), by_level(scope, t)))
     return AggregateView(
         kind=scope.kind,
         heading=scope.heading,
@@ -99,19 +107,29 @@ def build_view(
         findings=common_findings(scope, catalogue, lang, t),
         trend=trend(scope, now, lang),
         overdue=overdue(scope, now, overdue_days, lang, t),
-        districts=districts or [],
+        groups=groups or [],
         back_href=None if scope.kind == "province" else f"{scope.prefix}index.html",
     )
 
 
-def district_line(scope: PageScope, href: str, lang: str) -> DistrictLine:
-    """One row of the province page's district table."""
-    return DistrictLine(
+def group_line(scope: PageScope, href: str, lang: str) -> GroupLine:
+    """One row of the province page's table of groups."""
+    return GroupLine(
         name=scope.heading,
         href=href,
-        communes=sum(1 for u in scope.units if u.level is Level.COMMUNE),
+        units=len(scope.units),
         reported=f"{scope.reported()}/{len(scope.units)}",
         median=_median(scope.scores(), lang),
+    )
+
+
+def by_level(scope: PageScope, t: Translate) -> str:
+    """How many units of each level the page covers: "82 xã · 14 phường · 25 sở, ngành"."""
+    counts = Counter(u.level for u in scope.units)
+    return " · ".join(
+        t("agg.meta.level_count", count=counts[level], level=t(f"agg.level.{level.value}"))
+        for level in COUNTED_LEVELS
+        if counts[level] or level not in COUNTED_WHEN_ANY
     )
 
 

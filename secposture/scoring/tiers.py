@@ -1,4 +1,4 @@
-"""The numbers the province and district pages show about many units' scores.
+"""The numbers the province and group pages show about many units' scores.
 
 Pure arithmetic over 0-100 posture scores: which tier a score falls in, the median and the
 mean of a group, how many units score in each tenth of the scale, and how far a share of

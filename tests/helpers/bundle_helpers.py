@@ -35,7 +35,7 @@ def agency_config(tmp: Path, collector_url: str | None = None, **bundle: object)
             "id": AGENCY,
             "name": "UBND xã Mẫu",
             "level": "commune",
-            "parent": "tn-huyen-mau",
+            "parent": "tn-tinh",
         },
         "scan": {"scopes": ["10.77.0.0/24"]},
         "store": {"path": str(tmp / "var" / "store.json")},
@@ -77,17 +77,14 @@ def store_sweeps(config: AgencyConfig, count: int = 1) -> list[str]:
 
 
 def collector_config(tmp: Path, units: list[dict[str, object]], **collector: object) -> Path:
-    """Write a collector TOML registering ``units`` under one district of the province."""
+    """Write a collector TOML registering ``units`` directly under the province (two tiers
+    since 1/7/2025)."""
     lines = ["[collector]", f'store = "{tmp / "collector"}"']
     lines += [f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {v}" for k, v in collector.items()]
     lines += [
         "[province]",
         'id = "tn-tinh"',
         'name = "Tỉnh Mẫu"',
-        "[[unit]]",
-        'id = "tn-huyen-mau"',
-        'name = "UBND huyện Mẫu"',
-        'level = "district"',
     ]
     for unit in units:
         lines.append("[[unit]]")

@@ -47,7 +47,7 @@ def test_export_writes_a_signed_bundle_of_the_latest_sweep_that_verifies(
     path, data = exported
     envelope, payload = open_bundle(data, max_bytes=LIMIT)
     assert path.name == f"{AGENCY}-w1.bundle"
-    assert payload.agency.id == AGENCY and payload.agency.parent == "tn-huyen-mau"
+    assert payload.agency.id == AGENCY and payload.agency.parent == "tn-tinh"
     assert payload.sweep.sweep_id == f"{AGENCY}-w1"
     # the findings, score, posture, inventory and changes all travel
     assert any(

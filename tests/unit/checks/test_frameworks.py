@@ -432,9 +432,11 @@ def test_two_files_with_one_id_are_refused(tmp_path: Path) -> None:
 
 def test_selector_values_cover_every_agency_level() -> None:
     # Issue #14: wards and special zones are commune-level units, weighed as communes
-    assert set(SELECTOR_VALUES[shipped_frameworks()["gci"].info.applies_by]) == {
-        lv.tier.value for lv in Level
-    } == {"province", "department", "district", "commune"}
+    assert (
+        set(SELECTOR_VALUES[shipped_frameworks()["gci"].info.applies_by])
+        == {lv.tier.value for lv in Level}
+        == {"province", "department", "district", "commune"}
+    )
     assert Level.WARD.tier is Level.SPECIAL_ZONE.tier is Level.COMMUNE
 
 

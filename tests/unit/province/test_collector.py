@@ -41,20 +41,41 @@ from secposture.bundle.outbox import (
 )
 from secposture.cli import main
 from secposture.config.errors import ConfigError
-from secposture.province.hierarchy import Hierarchy, load_collector_config
-from secposture.province.store import CollectorStore
+from secposture.province.hierarchy import load_collector_config
 
 OTHER = "tn-xa-khac"
 LIMIT = 256 * 1024
 
 
-def store_files(root: Path) -> dict[str, bytes]:
-    """Every file of the collector store except its log and lock files."""
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != "collector.log" and not p.name.endswith(".lock")
-    }
+def store_rows(config_path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table of the collector's database (issue #14: the store is SQL)."""
+    from sqlalchemy import select
+
+    from secposture.province.db.engine import database_url, open_database
+    from secposture.province.db.schema import metadata
+
+    config = load_collector_config(config_path)
+    engine = open_database(database_url(config.collector.database_url(), config.collector.store))
+    try:
+        with engine.connect() as conn:
+            return {
+                name: sorted(tuple(map(repr, row)) for row in conn.execute(select(table)))
+                for name, table in metadata.tables.items()
+            }
+    finally:
+        engine.dispose()
+
+
+def stored_bundles(config_path: Path) -> dict[str, bytes]:
+    """The signed bytes the collector holds, by sweep id."""
+    from secposture.province.db.store import open_store
+
+    store = open_store(load_collector_config(config_path))
+    try:
+        rows = store.rows()
+        return {r["sweep_id"]: store.payload_bytes(r) for r in rows}
+    finally:
+        store.engine.dispose()
 
 
 class Province:
@@ -73,14 +94,12 @@ class Province:
                     "id": AGENCY,
                     "name": "UBND xã Mẫu",
                     "level": "commune",
-                    "parent": "tn-huyen-mau",
                     "keys": [self.public],
                 },
                 {
                     "id": OTHER,
                     "name": "UBND xã Khác",
                     "level": "commune",
-                    "parent": "tn-huyen-mau",
                     "keys": [public_key_text(self.other_key)],
                 },
             ],
@@ -138,10 +157,8 @@ def test_good_bundle_accepted_and_every_bad_one_refused_without_changing_the_sto
         # Given a good bundle, when it is uploaded, then it is stored
         status, body = upload(url, good)
         assert status == 201, body
-        assert (
-            province.store_root / "bundles" / AGENCY / f"{province.sweeps[1]}.bundle"
-        ).read_bytes() == good
-        before = store_files(province.store_root)
+        assert stored_bundles(province.toml)[province.sweeps[1]] == good
+        before = store_rows(province.toml)
 
         # When bad bundles arrive, each is refused with its reason
         cases = {
@@ -178,7 +195,7 @@ def test_good_bundle_accepted_and_every_bad_one_refused_without_changing_the_sto
         assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
 
         # Then nothing stored changed
-        assert store_files(province.store_root) == before
+        assert store_rows(province.toml) == before
 
         # An older sweep is kept for the trend but does not replace the latest
         status, body = upload(url, older)
@@ -231,7 +248,7 @@ def test_agent_keeps_its_bundle_while_the_collector_is_down_and_delivers_it_late
     assert sorted(result.delivered) == waiting and result.done
     assert not list(outbox.glob("*.bundle"))
     assert sorted(p.name for p in (outbox / SENT).glob("*.bundle")) == waiting
-    stored = sorted(p.name for p in (province.store_root / "bundles" / AGENCY).glob("*.bundle"))
+    stored = sorted(f"{sweep}.bundle" for sweep in stored_bundles(province.toml))
     assert stored == waiting
 
 
@@ -262,25 +279,29 @@ def test_openapi_schema_documents_the_upload(province: Province) -> None:
     assert "UploadReply" in schema["components"]["schemas"]
 
 
-def test_losing_or_damaging_the_index_loses_nothing(province: Province) -> None:
-    config = load_collector_config(province.toml)
-    store = CollectorStore(config.collector.store, Hierarchy(config), max_bytes=LIMIT)
+def test_a_bundle_altered_in_the_database_is_refused_when_read(province: Province) -> None:
+    from sqlalchemy import update
+
+    from secposture.province.db import schema
+    from secposture.province.db.store import open_store
+
+    store = open_store(load_collector_config(province.toml))
     for data in province.bundles:
         assert store.ingest(data, source="test").accepted
-    key = [(r["agency"], r["sweep_id"], r["digest"], r["score"]) for r in store.rows()]
-    index = province.store_root / "bundles" / AGENCY / "index.json"  # the agency's index
-    index.unlink()
-    assert [(r["agency"], r["sweep_id"], r["digest"], r["score"]) for r in store.rows()] == key
-    index.write_bytes(b'{"bundles": {"1": {"agen')  # torn by a crash
-    assert [(r["agency"], r["sweep_id"], r["digest"], r["score"]) for r in store.rows()] == key
-    # and the rebuilt index still refuses a replay
+    # A replay is refused however the rows were read
     assert store.ingest(province.bundles[0], source="test").reason.value == "duplicate"  # type: ignore[union-attr]
-    # A stored file altered afterwards is refused when read, not shown
+    # Given someone with write access to the database changes a stored bundle's bytes
     row = store.rows()[0]
-    path = province.store_root / row["file"]
-    path.write_bytes(path.read_bytes().replace(b'"fail"', b'"pass"', 1))
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(schema.bundles)
+            .where(schema.bundles.c.digest == row["digest"])
+            .values(data=province.bundles[0].replace(b'"fail"', b'"pass"', 1))
+        )
+    # Then it is refused when read, never shown
     with pytest.raises(BundleError, match="changed since it was stored"):
         store.payload(row)
+    store.engine.dispose()
 
 
 def test_collector_ingest_folder_cli(province: Province, tmp_path: Path) -> None:
@@ -335,14 +356,12 @@ def test_one_key_cannot_belong_to_two_units(tmp_path: Path) -> None:
                 "id": "xa-a",
                 "name": "A",
                 "level": "commune",
-                "parent": "tn-huyen-mau",
                 "keys": [key],
             },
             {
                 "id": "xa-b",
                 "name": "B",
                 "level": "commune",
-                "parent": "tn-huyen-mau",
                 "keys": [key],
             },
         ],

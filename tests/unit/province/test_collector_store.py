@@ -37,7 +37,9 @@ WEEKS = 32  # of bundles per unit in the kill test: more than the rounds get thr
 
 
 def small_province(units: int = 4) -> SyntheticProvince:
-    return make_province(districts=1, communes_per_district=units - 2, departments=1, hosts=(3, 6))
+    return make_province(
+        communes=units - 2, wards=1, departments=1, groups=0, succession=False, hosts=(3, 6)
+    )
 
 
 def bundles_of(province: SyntheticProvince, weeks: int) -> list[bytes]:
@@ -51,7 +53,7 @@ def bundles_of(province: SyntheticProvince, weeks: int) -> list[bytes]:
 
 def open_store(config: CollectorConfig) -> CollectorStore:
     """A store as a fresh process would open it (no index held in memory yet)."""
-    return CollectorStore(config.collector.store, Hierarchy(config), max_bytes=2**24)
+    return CollectorStore(config.collector.store, Hierarchy.from_config(config), max_bytes=2**24)
 
 
 def stored(store: CollectorStore) -> set[tuple[str, str]]:

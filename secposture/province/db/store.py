@@ -1,0 +1,470 @@
+"""Bundles into the collector's database: verified, stored once, summarised at arrival.
+
+Ingest does in one transaction what the province pages and the console need later: the
+signed bytes (addressed by their SHA-256, never changed), the sweep's summary row, one row per
+finding, per host and per change. The reply "accepted" is sent only after that transaction
+committed, so a collector killed at any moment has lost no bundle it accepted; a duplicate or
+a conflicting second copy is told apart by the unique (unit, sweep) key, so two collector
+processes on one PostgreSQL database never store a sweep twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from inventory.storage import StoreError, decode_tables
+from secposture.bundle.envelope import BundleError, Envelope, RejectReason, read_envelope
+from secposture.bundle.export import SUFFIX
+from secposture.bundle.model import BundlePayload
+from secposture.model.records import utcnow
+from secposture.province.db import schema as t
+from secposture.province.db.registry import load_hierarchy, moment, seed
+from secposture.province.hierarchy import CollectorConfig, Hierarchy
+from secposture.province.store import INDEX, IngestOutcome, check_counts, pillars
+
+log = logging.getLogger("secposture.province")
+
+Row = dict[str, Any]
+
+
+class SqlStore:
+    """Accept, deduplicate and list one province's bundles in its database."""
+
+    def __init__(self, engine: Engine, config: CollectorConfig, *, now: datetime | None = None):
+        self.engine = engine
+        self.province_id = config.province.id
+        self.province_name = config.province.name
+        self.max_bytes = config.collector.max_bundle_bytes
+        with engine.begin() as conn:
+            added = seed(conn, config, now or utcnow())
+        if added:
+            log.info("registry: %d entries added from %s", added, config.source or "the config")
+
+    @property
+    def hierarchy(self) -> Hierarchy:
+        """The registry as it is now (another process may have changed it)."""
+        with self.engine.connect() as conn:
+            return load_hierarchy(conn, self.province_id, self.province_name)
+
+    # -- accepting -------------------------------------------------------------------------
+    def ingest(
+        self,
+        data: bytes,
+        *,
+        source: str,
+        now: datetime | None = None,
+        key_state: bool = True,
+    ) -> IngestOutcome:
+        """Verify one bundle and store it unless it is refused; every refusal is logged.
+
+        ``key_state=False`` skips the revocation and succession refusals (the signature and
+        the key's owner are still checked): for bundles an earlier store already accepted."""
+        now = now or utcnow()
+        try:
+            envelope = read_envelope(data, max_bytes=self.max_bytes)
+            unit_id = self._signer(envelope, now, key_state)
+            payload = envelope.verify()
+            if payload.agency.id != unit_id:
+                raise BundleError(
+                    RejectReason.KEY_MISMATCH,
+                    f"signed with the key of {unit_id} but names {payload.agency.id}",
+                )
+            outcome = self._store(data, envelope, payload, source, now)
+        except BundleError as exc:
+            outcome = IngestOutcome(False, exc.reason, exc.detail)
+        if outcome.accepted:
+            log.info("accepted %s from %s (%s)", outcome.sweep_id, outcome.agency_id, source)
+        else:
+            reason = outcome.reason.value if outcome.reason else "?"
+            log.warning("rejected bundle from %s: %s: %s", source, reason, outcome.detail)
+        return outcome
+
+    def _signer(self, envelope: Envelope, now: datetime, key_state: bool = True) -> str:
+        with self.engine.connect() as conn:
+            key = conn.execute(
+                select(t.unit_keys).where(t.unit_keys.c.public_key == envelope.public_key)
+            ).first()
+            if key is None:
+                claimed = envelope.claimed_agency
+                known = claimed is not None and conn.scalar(
+                    select(t.units.c.id).where(t.units.c.id == str(claimed)[:64])
+                )
+                if not known:
+                    raise BundleError(
+                        RejectReason.UNKNOWN_UNIT,
+                        f"{str(claimed)[:64]!r} is not a unit of {self.province_id}",
+                    )
+                raise BundleError(
+                    RejectReason.UNKNOWN_KEY,
+                    f"the signing key is not registered for {claimed} (register the key its "
+                    "'secposture keys show' prints)",
+                )
+            if not key_state:
+                return str(key.unit_id)
+            if key.revoked_at is not None and moment(now) >= key.revoked_at:
+                raise BundleError(
+                    RejectReason.UNKNOWN_KEY,
+                    f"the signing key of {key.unit_id} was revoked on {key.revoked_at[:19]}Z",
+                )
+            merged = conn.execute(
+                select(t.successions).where(t.successions.c.predecessor == key.unit_id)
+            ).first()
+            if merged is not None and now.date().isoformat() >= merged.effective:
+                raise BundleError(
+                    RejectReason.UNKNOWN_KEY,
+                    f"{key.unit_id} was merged into {merged.successor} on {merged.effective}; "
+                    "its keys are no longer accepted",
+                )
+            return str(key.unit_id)
+
+    def _store(
+        self,
+        data: bytes,
+        envelope: Envelope,
+        payload: BundlePayload,
+        source: str,
+        now: datetime,
+    ) -> IngestOutcome:
+        agency, sweep = payload.agency.id, payload.sweep
+        started = moment(sweep.started)
+        try:
+            with self.engine.begin() as conn:
+                newest = conn.scalar(
+                    select(func.max(t.sweeps.c.started)).where(t.sweeps.c.unit_id == agency)
+                )
+                conn.execute(
+                    insert(t.bundles).values(
+                        digest=envelope.digest,
+                        unit_id=agency,
+                        sweep_id=sweep.sweep_id,
+                        size=envelope.size,
+                        received=moment(now),
+                        source=source[:300],
+                        data=data,
+                    )
+                )
+                conn.execute(insert(t.sweeps).values(summary(payload, envelope.digest, now)))
+                _insert_details(conn, payload)
+        except IntegrityError:
+            raise self._already(agency, sweep.sweep_id, envelope.digest) from None
+        latest = newest is None or started > newest
+        return IngestOutcome(
+            True,
+            None,
+            "stored"
+            if latest
+            else "stored (older than the latest sweep already held, which stays the latest)",
+            agency,
+            sweep.sweep_id,
+            latest,
+        )
+
+    def _already(self, agency: str, sweep_id: str, digest: str) -> BundleError:
+        with self.engine.connect() as conn:
+            held = conn.scalar(
+                select(t.bundles.c.digest).where(
+                    and_(t.bundles.c.unit_id == agency, t.bundles.c.sweep_id == sweep_id)
+                )
+            )
+            same_bytes = conn.scalar(
+                select(t.bundles.c.unit_id).where(t.bundles.c.digest == digest)
+            )
+        if held == digest or (held is None and same_bytes is not None):
+            return BundleError(RejectReason.DUPLICATE, f"{sweep_id} of {agency} is already stored")
+        return BundleError(
+            RejectReason.CONFLICT, f"{sweep_id} of {agency} is already stored with other content"
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+    def rows(self, unit_ids: list[str] | None = None) -> list[Row]:
+        """Every stored sweep's summary row, oldest sweep first."""
+        query = select(t.sweeps, t.bundles.c.size).join(
+            t.bundles, t.bundles.c.digest == t.sweeps.c.digest
+        )
+        if unit_ids is not None:
+            query = query.where(t.sweeps.c.unit_id.in_(unit_ids))
+        query = query.order_by(t.sweeps.c.started, t.sweeps.c.unit_id)
+        with self.engine.connect() as conn:
+            return [_row(r._mapping) for r in conn.execute(query)]
+
+    def latest_rows(self) -> dict[str, Row]:
+        """The newest stored sweep of each unit, by unit id, in one query."""
+        newest = (
+            select(t.sweeps.c.unit_id, func.max(t.sweeps.c.started).label("started"))
+            .group_by(t.sweeps.c.unit_id)
+            .subquery()
+        )
+        query = (
+            select(t.sweeps, t.bundles.c.size)
+            .join(
+                newest,
+                and_(
+                    newest.c.unit_id == t.sweeps.c.unit_id, newest.c.started == t.sweeps.c.started
+                ),
+            )
+            .join(t.bundles, t.bundles.c.digest == t.sweeps.c.digest)
+            .order_by(t.sweeps.c.unit_id, t.sweeps.c.sweep_id)
+        )
+        with self.engine.connect() as conn:
+            # Two sweeps with the same start: the one with the greater id, as the pages say.
+            return {r.unit_id: _row(r._mapping) for r in conn.execute(query)}
+
+    def payload(self, row: Row) -> BundlePayload:
+        """The content of a stored bundle, its bytes checked against their digest."""
+        data = self.payload_bytes(row)
+        return BundlePayload.model_validate(read_envelope(data, max_bytes=len(data)).payload)
+
+    def payload_bytes(self, row: Row) -> bytes:
+        """The signed bytes of a stored bundle, exactly as they arrived (digest checked)."""
+        with self.engine.connect() as conn:
+            data = conn.scalar(select(t.bundles.c.data).where(t.bundles.c.digest == row["digest"]))
+        if data is None:
+            raise BundleError(
+                RejectReason.MALFORMED,
+                f"{row['sweep_id']} of {row['agency']}: its bytes were pruned (retention)",
+            )
+        data = bytes(data)
+        if hashlib.sha256(data).hexdigest() != row["digest"]:
+            raise BundleError(
+                RejectReason.BAD_SIGNATURE,
+                f"{row['sweep_id']} of {row['agency']} changed since it was stored",
+            )
+        return data
+
+    # -- retention -------------------------------------------------------------------------
+    def prune(self, keep_days: int, now: datetime | None = None) -> int:
+        """Drop the bytes of bundles received more than ``keep_days`` ago, except each unit's
+        latest; their summaries, findings, hosts and changes stay. Returns how many."""
+        cutoff = moment((now or utcnow()) - timedelta(days=keep_days))
+        latest = {(r["agency"], r["sweep_id"]) for r in self.latest_rows().values()}
+        with self.engine.begin() as conn:
+            old = conn.execute(
+                select(t.bundles.c.digest, t.bundles.c.unit_id, t.bundles.c.sweep_id).where(
+                    and_(t.bundles.c.received < cutoff, t.bundles.c.data.is_not(None))
+                )
+            ).all()
+            doomed = [d for d, u, s in old if (u, s) not in latest]
+            for start in range(0, len(doomed), 500):
+                conn.execute(
+                    update(t.bundles)
+                    .where(t.bundles.c.digest.in_(doomed[start : start + 500]))
+                    .values(data=None, pruned_at=moment(now or utcnow()))
+                )
+        return len(doomed)
+
+    def forget_unit_details(self, unit_id: str) -> None:  # pragma: no cover - for tooling
+        """Remove a unit's per-finding and per-host rows (its summaries stay)."""
+        with self.engine.begin() as conn:
+            for table in (t.findings, t.hosts, t.changes):
+                conn.execute(delete(table).where(table.c.unit_id == unit_id))
+
+
+def summary(payload: BundlePayload, digest: str, received: datetime) -> dict[str, Any]:
+    """The sweeps row of one bundle: what the province pages need without the bytes."""
+    failed, checked, severity = check_counts(payload)
+    sweep = payload.sweep
+    score = payload.score.model_dump(mode="json")
+    return {
+        "unit_id": payload.agency.id,
+        "sweep_id": sweep.sweep_id,
+        "digest": digest,
+        "started": moment(sweep.started),
+        "finished": moment(sweep.finished) if sweep.finished else None,
+        "received": moment(received),
+        "complete": sweep.complete,
+        "profile": sweep.profile[:32],
+        "level": payload.agency.level.value,
+        "hosts": sweep.counts.hosts_found,
+        "services": sweep.counts.services_open,
+        "overall": payload.score.overall,
+        "coverage": payload.score.coverage,
+        "score": score,
+        "pillars": pillars(payload),
+        "failed": failed,
+        "checked": checked,
+        "severity": severity,
+    }
+
+
+def _insert_details(conn: Connection, payload: BundlePayload) -> None:
+    unit, sweep_id = payload.agency.id, payload.sweep.sweep_id
+    if payload.findings:
+        conn.execute(
+            insert(t.findings),
+            [
+                {
+                    "unit_id": unit,
+                    "sweep_id": sweep_id,
+                    "check_id": f.check_id[:64],
+                    "status": f.status.value,
+                    "severity": f.severity.value,
+                    "ip": f.target.ip[:300],
+                    "port": f.target.port,
+                    "proto": f.target.proto,
+                    "evidence": f.evidence,
+                    "reason": f.reason,
+                    "waiver": f.waiver,
+                }
+                for f in payload.findings
+            ],
+        )
+    if payload.hosts:
+        conn.execute(
+            insert(t.hosts),
+            [
+                {
+                    "unit_id": unit,
+                    "sweep_id": sweep_id,
+                    "ip": h.ip[:64],
+                    "mac": h.mac,
+                    "vendor": h.vendor,
+                    "hostname": h.hostname,
+                    "os": h.os,
+                    "device_type": h.device_type,
+                    "services": [
+                        {
+                            "port": s.port,
+                            "proto": s.proto,
+                            "name": s.name,
+                            "product": s.product,
+                            "version": s.version,
+                        }
+                        for s in h.services
+                        if s.state == "open"
+                    ],
+                }
+                for h in payload.hosts
+            ],
+        )
+    if payload.changes:
+        conn.execute(
+            insert(t.changes),
+            [
+                {
+                    "unit_id": unit,
+                    "sweep_id": sweep_id,
+                    "kind": c.kind.value,
+                    "device": c.device[:300],
+                    "ip": c.ip[:64],
+                    "port": c.port,
+                    "proto": c.proto,
+                    "before": c.before,
+                    "after": c.after,
+                }
+                for c in payload.changes
+            ],
+        )
+
+
+def _row(r: Any) -> Row:
+    """A sweeps row in the form the pages read (the file store's index row)."""
+    return {
+        "agency": r["unit_id"],
+        "sweep_id": r["sweep_id"],
+        "started": r["started"],
+        "finished": r["finished"],
+        "complete": r["complete"],
+        "digest": r["digest"],
+        "size": r["size"],
+        "received": r["received"],
+        "level": r["level"],
+        "score": r["score"],
+        "hosts": r["hosts"],
+        "services": r["services"],
+        "failed": r["failed"],
+        "checked": r["checked"],
+        "severity": r["severity"],
+        "pillars": r["pillars"],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCounts:
+    """How much a database holds (``collector store status``)."""
+
+    units: int
+    bundles: int
+    pruned: int
+    findings: int
+    hosts: int
+
+
+def counts(engine: Engine) -> StoreCounts:
+    """Row counts of the main tables."""
+    with engine.connect() as conn:
+        return StoreCounts(
+            units=conn.scalar(select(func.count()).select_from(t.units)) or 0,
+            bundles=conn.scalar(select(func.count()).select_from(t.bundles)) or 0,
+            pruned=conn.scalar(
+                select(func.count()).select_from(t.bundles).where(t.bundles.c.data.is_(None))
+            )
+            or 0,
+            findings=conn.scalar(select(func.count()).select_from(t.findings)) or 0,
+            hosts=conn.scalar(select(func.count()).select_from(t.hosts)) or 0,
+        )
+
+
+def open_store(config: CollectorConfig, *, now: datetime | None = None) -> SqlStore:
+    """The store the config names: its ``database``, else SQLite in its store folder;
+    ConfigError (one line) when that cannot be opened."""
+    from secposture.province.db.engine import database_url, open_database
+
+    url = database_url(config.collector.database_url(), config.collector.store)
+    return SqlStore(open_database(url), config, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationResult:
+    """What ``collector store migrate`` did with each bundle file of a file store."""
+
+    moved: int
+    already: int
+    refused: list[tuple[str, str]]  # (file, reason: detail)
+
+
+def migrate_file_store(store: SqlStore, root: Path) -> MigrationResult:
+    """Copy every bundle file of the file store under ``root`` (``bundles/<unit>/*.bundle``,
+    the layout before issue #14) into the database, each judged as of the day it arrived (its
+    index row's ``received``, else the file's time), so a key revoked or a unit merged since
+    does not refuse what was rightly accepted then (nor a key revocation or a merger the
+    file store never knew of: what it accepted moves). The files are left where they are."""
+    received = _received_times(root)
+    moved = already = 0
+    refused: list[tuple[str, str]] = []
+    for path in sorted((root / "bundles").glob(f"*/*{SUFFIX}")):
+        if path.name.startswith("."):
+            continue
+        when = received.get(path.relative_to(root).as_posix()) or datetime.fromtimestamp(
+            path.stat().st_mtime, UTC
+        )
+        data = path.read_bytes()
+        outcome = store.ingest(data, source=f"migrate:{path.name}", now=when, key_state=False)
+        if outcome.accepted:
+            moved += 1
+        elif outcome.reason is RejectReason.DUPLICATE:
+            already += 1
+        else:
+            reason = outcome.reason.value if outcome.reason else "?"
+            refused.append((str(path), f"{reason}: {outcome.detail}"))
+    return MigrationResult(moved, already, refused)
+
+
+def _received_times(root: Path) -> dict[str, datetime]:
+    """When each bundle arrived, from the file store's per-unit indexes where they can be read."""
+    found: dict[str, datetime] = {}
+    for index in (root / "bundles").glob(f"*/{INDEX}"):
+        try:
+            tables = decode_tables(index.read_bytes(), index)
+            for row in (tables or {}).get("bundles", {}).values():
+                found[str(row["file"])] = datetime.fromisoformat(str(row["received"]))
+        except (OSError, StoreError, KeyError, TypeError, ValueError):
+            continue  # the file's own time stands in
+    return found

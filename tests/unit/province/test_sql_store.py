@@ -1,0 +1,266 @@
+"""The collector's SQL store (issue #14), the same tests on SQLite and on a real PostgreSQL
+server the test session starts (tests/helpers/postgres.py): accepted, duplicate, conflict,
+revoked keys and merged units refused from their moment on, the province's rows in one query,
+retention, and a units CSV whose bad row names its row and column and changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine, func, select
+
+from secposture.bundle.envelope import RejectReason, sign_payload
+from secposture.bundle.keys import public_key_text
+from secposture.config.sections import Level
+from secposture.province.db import schema as t
+from secposture.province.db.engine import database_url, open_database
+from secposture.province.db.registry import (
+    CsvRowError,
+    NewUnit,
+    RegistryError,
+    add_key,
+    add_unit,
+    import_units_csv,
+    revoke_key,
+)
+from secposture.province.db.store import SqlStore
+from secposture.province.hierarchy import CollectorConfig, parse_collector_config
+from secposture.province.synthetic import SyntheticUnit, make_payload
+
+T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+
+
+def unit(uid: str, level: Level = Level.COMMUNE, hosts: int = 6) -> SyntheticUnit:
+    return SyntheticUnit(
+        id=uid,
+        name=f"UBND {uid}",
+        level=level,
+        parent="tn-tinh",
+        key=Ed25519PrivateKey.generate(),
+        hosts=hosts,
+        hygiene=0.6,
+    )
+
+
+UNITS = {u.id: u for u in (unit("xa-moi"), unit("xa-cu-a"), unit("phuong-1", Level.WARD))}
+
+
+def config_of(store: Path, database: str | None) -> CollectorConfig:
+    data: dict[str, Any] = {
+        "collector": {"store": str(store), **({"database": database} if database else {})},
+        "province": {"id": "tn-tinh", "name": "Tỉnh Tây Ninh"},
+        "group": [{"id": "cum-1", "name": "Cụm 1 (địa bàn huyện cũ)"}],
+        "unit": [
+            {"id": "xa-cu-a", "name": "UBND xã cũ A", "level": "commune",
+             "keys": [UNITS["xa-cu-a"].public_key]},
+            {"id": "xa-moi", "name": "UBND xã Mới", "level": "commune", "groups": ["cum-1"],
+             "succeeds": ["xa-cu-a"], "succeeds_on": "2025-07-01",
+             "keys": [UNITS["xa-moi"].public_key]},
+            {"id": "phuong-1", "name": "UBND phường 1", "level": "ward",
+             "keys": [UNITS["phuong-1"].public_key]},
+        ],
+    }  # fmt: skip
+    return parse_collector_config(data)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[CollectorConfig, Engine]]:
+    database = None
+    if request.param == "postgresql":
+        database = request.getfixturevalue("postgres_url")
+    config = config_of(tmp_path / "store", database)
+    engine = open_database(database_url(config.collector.database_url(), config.collector.store))
+    yield config, engine
+    engine.dispose()
+
+
+def bundle(uid: str, started: datetime, seed: int = 0) -> bytes:
+    u = UNITS[uid]
+    return sign_payload(make_payload(u, started, seed), u.key)
+
+
+def test_a_bundle_is_stored_once_with_its_findings_and_hosts(
+    backend: tuple[CollectorConfig, Engine],
+) -> None:
+    config, engine = backend
+    store = SqlStore(engine, config)
+    data = bundle("xa-moi", T0)
+    first = store.ingest(data, source="test", now=T0 + timedelta(hours=1))
+    assert first.accepted and first.latest
+    # The same bytes again are a duplicate, other bytes for the same sweep a conflict
+    again = store.ingest(data, source="test", now=T0 + timedelta(hours=2))
+    assert again.reason is RejectReason.DUPLICATE
+    u = UNITS["xa-moi"]
+    changed = make_payload(u, T0).model_copy(update={"generator": "another build"})
+    assert store.ingest(sign_payload(changed, u.key), source="t").reason is RejectReason.CONFLICT
+    # An older sweep is stored but does not become the latest
+    older = store.ingest(bundle("xa-moi", T0 - timedelta(weeks=1)), source="test")
+    assert older.accepted and not older.latest
+    rows = store.rows()
+    assert [r["agency"] for r in rows] == ["xa-moi", "xa-moi"]
+    assert rows[0]["started"] < rows[1]["started"]
+    latest = store.latest_rows()["xa-moi"]
+    payload = store.payload(latest)
+    assert payload.sweep.sweep_id == first.sweep_id
+    with engine.connect() as conn:
+        stored = conn.scalar(select(func.count()).select_from(t.findings).where(
+            t.findings.c.sweep_id == first.sweep_id))  # fmt: skip
+        hosts = conn.scalar(select(func.count()).select_from(t.hosts).where(
+            t.hosts.c.sweep_id == first.sweep_id))  # fmt: skip
+    assert stored == len(payload.findings) > 0 and hosts == len(payload.hosts) == 6
+    assert latest["score"]["overall"] == payload.score.overall
+
+
+def test_the_registry_is_seeded_from_the_config_once(
+    backend: tuple[CollectorConfig, Engine],
+) -> None:
+    config, engine = backend
+    SqlStore(engine, config)
+    SqlStore(engine, config)  # a second process, or a restart: nothing added twice
+    hierarchy = SqlStore(engine, config).hierarchy
+    assert sorted(hierarchy.units) == ["phuong-1", "xa-cu-a", "xa-moi"]
+    assert hierarchy.units["phuong-1"].level is Level.WARD
+    assert hierarchy.members("cum-1")[0].id == "xa-moi"
+    assert hierarchy.lineage("xa-moi") == ["xa-moi", "xa-cu-a"]
+    assert [u.id for u in hierarchy.current()] == ["xa-moi", "phuong-1"] or {
+        u.id for u in hierarchy.current()
+    } == {"xa-moi", "phuong-1"}
+
+
+def test_a_merged_units_keys_are_refused_from_the_succession_on(
+    backend: tuple[CollectorConfig, Engine],
+) -> None:
+    config, engine = backend
+    store = SqlStore(engine, config)
+    before = datetime(2025, 6, 23, 2, 0, tzinfo=UTC)
+    # Given an old commune's bundle made and sent before the merger: it is kept
+    assert store.ingest(bundle("xa-cu-a", before), source="t", now=before).accepted
+    # Then after 1/7/2025 its key no longer counts
+    late = store.ingest(bundle("xa-cu-a", T0), source="t", now=T0)
+    assert late.reason is RejectReason.UNKNOWN_KEY and "merged into xa-moi" in late.detail
+    assert [r["agency"] for r in store.rows()] == ["xa-cu-a"]
+
+
+def test_a_revoked_key_is_refused_from_its_revocation_on_and_rotation_keeps_history(
+    backend: tuple[CollectorConfig, Engine],
+) -> None:
+    config, engine = backend
+    store = SqlStore(engine, config)
+    old = UNITS["phuong-1"]
+    assert store.ingest(bundle("phuong-1", T0), source="t", now=T0).accepted
+    # Given a new key added and the old one revoked a day later
+    new_key = Ed25519PrivateKey.generate()
+    add_key(engine, "phuong-1", public_key_text(new_key), T0)
+    assert revoke_key(engine, old.public_key, T0 + timedelta(days=1)) == "phuong-1"
+    with pytest.raises(RegistryError, match="already revoked"):
+        revoke_key(engine, old.public_key, T0 + timedelta(days=2))
+    # Then the old key's bundle is refused after that moment, the new key's accepted
+    week = T0 + timedelta(weeks=1)
+    refused = store.ingest(bundle("phuong-1", week), source="t", now=week)
+    assert refused.reason is RejectReason.UNKNOWN_KEY and "revoked" in refused.detail
+    fresh = sign_payload(make_payload(old, week), new_key)
+    assert store.ingest(fresh, source="t", now=week).accepted
+    assert len(store.rows()) == 2  # the first bundle, signed before the revocation, stays
+
+
+def test_retention_drops_old_bytes_but_keeps_summaries_and_each_units_latest(
+    backend: tuple[CollectorConfig, Engine],
+) -> None:
+    config, engine = backend
+    store = SqlStore(engine, config)
+    for week in range(3):
+        at = T0 + timedelta(weeks=week)
+        assert store.ingest(bundle("phuong-1", at), source="t", now=at).accepted
+    pruned = store.prune(keep_days=10, now=T0 + timedelta(weeks=2, days=1))
+    assert pruned == 1  # week 0; week 1 is younger than 10 days, week 2 the latest
+    rows = store.rows()
+    assert len(rows) == 3  # every summary stays
+    with pytest.raises(Exception, match="pruned"):
+        store.payload(rows[0])
+    assert store.payload(rows[-1]).sweep.sweep_id == rows[-1]["sweep_id"]
+
+
+CSV_HEADER = "id,name,level,group,parent,key\n"
+
+
+def test_units_import_of_a_bad_row_names_row_and_column_and_changes_nothing(
+    backend: tuple[CollectorConfig, Engine], tmp_path: Path
+) -> None:
+    config, engine = backend
+    SqlStore(engine, config)
+    key = public_key_text(Ed25519PrivateKey.generate())
+    good = f"xa-002,UBND xã Hai,commune,cum-1,,{key}\nphuong-02,UBND phường Hai,ward,,,\n"
+    bad_rows = {
+        "level": ("xa-003,UBND xã Ba,huyen,,,\n", "level"),
+        "district": ("xa-003,UBND xã Ba,district,,,\n", "level"),
+        "key": ("xa-003,UBND xã Ba,commune,,,ed25519:xyz\n", "key"),
+        "dup": ("xa-002,UBND xã Hai lần hai,commune,,,\n", "id"),
+        "parent": ("xa-003,UBND xã Ba,commune,,huyen-x,\n", "parent"),
+    }
+    with engine.connect() as conn:
+        before = conn.scalar(select(func.count()).select_from(t.units))
+    for name, (row, column) in bad_rows.items():
+        path = tmp_path / f"{name}.csv"
+        path.write_text(CSV_HEADER + good + row, encoding="utf-8")
+        with pytest.raises(CsvRowError) as err:
+            import_units_csv(engine, path, province_id="tn-tinh", allow_district=False, now=T0)
+        assert (err.value.row, err.value.column) == (4, column), name
+        assert f"row 4, column {column}" in str(err.value) and "\n" not in str(err.value)
+        with engine.connect() as conn:
+            assert conn.scalar(select(func.count()).select_from(t.units)) == before, name
+    # A spreadsheet's CSV (UTF-8 with BOM) with good rows only is taken whole
+    path = tmp_path / "good.csv"
+    path.write_bytes((CSV_HEADER + good).encode("utf-8-sig"))
+    added = import_units_csv(engine, path, province_id="tn-tinh", allow_district=False, now=T0)
+    assert added == 2
+    hierarchy = SqlStore(engine, config).hierarchy
+    assert hierarchy.units["phuong-02"].level is Level.WARD
+    assert hierarchy.unit_for_key(key).id == "xa-002"  # type: ignore[union-attr]
+    # and one unit by hand; a district only where the province still keeps one
+    add_unit(engine, NewUnit("so-tttt", "Sở Thông tin", Level.DEPARTMENT), province_id="tn-tinh",
+             allow_district=False, now=T0)  # fmt: skip
+    with pytest.raises(RegistryError, match="dissolved on 1/7/2025"):
+        add_unit(engine, NewUnit("huyen-a", "UBND huyện A", Level.DISTRICT),
+                 province_id="tn-tinh", allow_district=False, now=T0)  # fmt: skip
+    assert date(2025, 7, 1)  # the reform date the messages name
+
+
+def test_a_file_store_made_by_the_previous_code_moves_into_the_database_without_loss(
+    backend: tuple[CollectorConfig, Engine], tmp_path: Path
+) -> None:
+    from secposture.province.hierarchy import Hierarchy
+    from secposture.province.store import CollectorStore
+
+    config, engine = backend
+    # Given a file store (bundles/<unit>/*.bundle and their indexes) holding three units'
+    # weeks, among them the old commune's bundle from before its merger
+    old_root = tmp_path / "file-store"
+    files = CollectorStore(old_root, Hierarchy.from_config(config), max_bytes=2**24)
+    sent = [bundle("xa-cu-a", datetime(2025, 6, 23, 2, tzinfo=UTC))] + [
+        bundle(uid, T0 + timedelta(weeks=w)) for w in range(3) for uid in ("xa-moi", "phuong-1")
+    ]
+    for data in sent:
+        assert files.ingest(data, source="test").accepted
+    before = {(r["agency"], r["sweep_id"], r["digest"]) for r in files.rows()}
+    # When it is migrated, twice (a second run is harmless)
+    store = SqlStore(engine, config)
+    from secposture.province.db.store import migrate_file_store
+
+    first = migrate_file_store(store, old_root)
+    second = migrate_file_store(store, old_root)
+    # Then every bundle is in the database with the same bytes, none refused
+    assert (first.moved, first.already, first.refused) == (len(sent), 0, [])
+    assert (second.moved, second.already, second.refused) == (0, len(sent), [])
+    after = {(r["agency"], r["sweep_id"], r["digest"]) for r in store.rows()}
+    assert after == before
+    for row in store.rows():
+        assert store.payload(row) == files.payload(
+            next(r for r in files.rows() if r["digest"] == row["digest"])
+        )
