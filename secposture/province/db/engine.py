@@ -74,6 +74,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA busy_timeout = 30000")
+    # 64 MiB of page cache instead of 2: every bundle adds ~1,300 finding rows to four indexes,
+    # and with the default cache the ingest of 1,000 bundles slowed as they grew.
+    cursor.execute("PRAGMA cache_size = -65536")
+    # Checkpoint every 8,000 pages (32 MiB of WAL) instead of 1,000: each checkpoint fsyncs
+    # the database file, and at the default one came every few bundles (a millisecond of
+    # every ingest). The WAL file is cut back to 64 MiB after each.
+    cursor.execute("PRAGMA wal_autocheckpoint = 8000")
+    cursor.execute("PRAGMA journal_size_limit = 67108864")
     cursor.close()
 
 

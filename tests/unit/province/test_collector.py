@@ -11,6 +11,7 @@ import socket
 import time
 import types
 import urllib.request
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -296,7 +297,7 @@ def test_a_bundle_altered_in_the_database_is_refused_when_read(province: Provinc
         conn.execute(
             update(schema.bundles)
             .where(schema.bundles.c.digest == row["digest"])
-            .values(data=province.bundles[0].replace(b'"fail"', b'"pass"', 1))
+            .values(data=zlib.compress(province.bundles[0].replace(b'"fail"', b'"pass"', 1)))
         )
     # Then it is refused when read, never shown
     with pytest.raises(BundleError, match="changed since it was stored"):

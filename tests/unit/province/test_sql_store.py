@@ -264,3 +264,18 @@ def test_a_file_store_made_by_the_previous_code_moves_into_the_database_without_
         assert store.payload(row) == files.payload(
             next(r for r in files.rows() if r["digest"] == row["digest"])
         )
+
+
+def test_the_migrations_build_exactly_the_tables_the_code_declares(
+    backend: tuple[CollectorConfig, Engine],
+) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from secposture.province.db.engine import upgrade
+    from secposture.province.db.schema import metadata
+
+    _, engine = backend
+    upgrade(engine)  # a second run (another process starting) changes nothing
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []

@@ -71,7 +71,6 @@ def upgrade() -> None:
     with op.batch_alter_table("findings", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_findings_check_id"), ["check_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_findings_ip"), ["ip"], unique=False)
-        batch_op.create_index(batch_op.f("ix_findings_severity"), ["severity"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_findings_unit_id_sweep_id"), ["unit_id", "sweep_id"], unique=False
         )
@@ -233,7 +232,6 @@ def downgrade() -> None:
     op.drop_table("groups")
     with op.batch_alter_table("findings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_findings_unit_id_sweep_id"))
-        batch_op.drop_index(batch_op.f("ix_findings_severity"))
         batch_op.drop_index(batch_op.f("ix_findings_ip"))
         batch_op.drop_index(batch_op.f("ix_findings_check_id"))
 
