@@ -71,7 +71,7 @@ def demo_config_text(
         'id = "demo-xa-lab"\n'
         'name = "UBND xã Thí Điểm (phòng thí nghiệm)"\n'
         'level = "commune"\n'
-        'parent = "demo-huyen-lab"\n'
+        'parent = "demo-tinh-lab"\n'
         "[scan]\n"
         f"scopes = [{_toml_string(state.subnet)}]\n"
         f"exclude = [{exclude}]\n"

@@ -163,7 +163,7 @@ def test_demo_config_names_the_scanner_namespace(lab: LabState, tmp_path: Path) 
         "id": "demo-xa-lab",
         "name": "UBND xã Thí Điểm (phòng thí nghiệm)",
         "level": "commune",
-        "parent": "demo-huyen-lab",
+        "parent": "demo-tinh-lab",
     }
     assert config["scan"] == {
         "scopes": ["10.77.0.0/24"],

@@ -45,8 +45,14 @@ class SqlStore:
         self.province_id = config.province.id
         self.province_name = config.province.name
         self.max_bytes = config.collector.max_bundle_bytes
-        with engine.begin() as conn:
-            added = seed(conn, config, now or utcnow())
+        try:
+            with engine.begin() as conn:
+                added = seed(conn, config, now or utcnow())
+        except IntegrityError:
+            # Another collector process seeded the same rows at the same moment: seed again,
+            # now that they are there (what is present is never added twice).
+            with engine.begin() as conn:
+                added = seed(conn, config, now or utcnow())
         if added:
             log.info("registry: %d entries added from %s", added, config.source or "the config")
 

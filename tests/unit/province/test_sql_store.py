@@ -279,3 +279,113 @@ def test_the_migrations_build_exactly_the_tables_the_code_declares(
     upgrade(engine)  # a second run (another process starting) changes nothing
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+MERGER_WEEKS = [datetime(2025, 6, 16, 2, tzinfo=UTC) + timedelta(weeks=w) for w in range(4)]
+
+
+def test_tay_ninh_as_it_is_since_the_reform_ingests_and_aggregates(
+    backend: tuple[CollectorConfig, Engine], tmp_path: Path
+) -> None:
+    """Issue #14's province: 96 commune-level units (82 communes, 14 wards), 25 departments,
+    two groups, three old communes merged into xa-001 on 1/7/2025, four weeks around it."""
+    from secposture.province.pages import write_aggregate
+    from secposture.province.synthetic import make_province
+
+    config, engine = backend
+    province = make_province(hosts=(2, 4))
+    levels = [u.level for u in province.units if u.id not in ("xa-cu-a", "xa-cu-b", "xa-cu-c")]
+    assert (levels.count(Level.COMMUNE), levels.count(Level.WARD)) == (82, 14)
+    assert levels.count(Level.DEPARTMENT) == 25 and len(province.groups) == 2
+    data = province.config(str(config.collector.store))
+    if config.collector.database:
+        data["collector"]["database"] = config.collector.database
+    tay_ninh = parse_collector_config(data)
+    store = SqlStore(engine, tay_ninh)
+    old = {"xa-cu-a", "xa-cu-b", "xa-cu-c"}
+    for week, started in enumerate(MERGER_WEEKS):
+        for unit in province.units:
+            if (unit.id in old and week >= 2) or (unit.id == "xa-001" and week < 2):
+                continue  # the old communes swept before the merger, the new one after
+            outcome = store.ingest(
+                sign_payload(make_payload(unit, started), unit.key),
+                source="test",
+                now=started + timedelta(hours=2),
+            )
+            assert outcome.accepted, (unit.id, outcome.detail)
+    # The successor's history holds its predecessors' two weeks and its own two
+    hierarchy = store.hierarchy
+    assert sorted(hierarchy.lineage("xa-001")) == sorted(["xa-001", *old])
+    weeks = {r["started"][:10] for r in store.rows(hierarchy.lineage("xa-001"))}
+    assert len(weeks) == 4
+    assert len([u for u in hierarchy.current()]) == 121  # the merged communes report no more
+    # When the pages are written from this database
+    paths = write_aggregate(
+        tay_ninh, tmp_path / "out", lang="vi", now=MERGER_WEEKS[-1] + timedelta(days=1)
+    )
+    page = paths.province.read_text("utf-8")
+    assert "121/121 đơn vị đã gửi kết quả" in page
+    assert len(paths.groups) == 2 and len(paths.agencies) == 124
+    # and xa-001's report trend runs through its predecessors' sweeps: 2 + 3 × 2 of them
+    report = (tmp_path / "out" / "agencies" / "xa-001.html").read_text("utf-8")
+    assert "8 lượt quét gần nhất" in report
+    # with the posture the bundle carries: the province's copy is the agency's full report
+    assert "Chưa có kết quả theo khung đánh giá" not in report
+    assert "Không có dữ liệu điểm theo trụ cột" not in report
+    assert "Không có dữ liệu thay đổi" not in report
+
+
+def test_the_registry_commands_keep_the_units_and_their_keys(tmp_path: Path) -> None:
+    """``secposture collector units …`` on the default SQLite store, as a province officer
+    runs them: a CSV import with a bad row changes nothing (exit 2, one line naming row and
+    column), the good one registers; a key is rotated and revoked; list and show say so."""
+    import json
+
+    from click.testing import CliRunner
+
+    from secposture.cli import main
+
+    config_path = tmp_path / "collector.toml"
+    config_path.write_text(
+        '[collector]\nstore = "store"\n[province]\nid = "tn-tinh"\nname = "Tỉnh Tây Ninh"\n'
+        '[[group]]\nid = "khoi-so"\nname = "Khối sở, ngành"\n',
+        encoding="utf-8",
+    )
+    old_key = public_key_text(Ed25519PrivateKey.generate())
+    rows = f"so-01,Sở Nội vụ,department,khoi-so,,{old_key}\nphuong-01,UBND phường 1,ward,,,\n"
+    bad = tmp_path / "bad.csv"
+    bad.write_text(CSV_HEADER + rows + "xa-01,UBND xã 1,commune,,,ed25519:xx\n", "utf-8")
+    run = CliRunner().invoke
+    refused = run(main, ["collector", "units", "import", str(bad), "-c", str(config_path)])
+    assert refused.exit_code == 2 and "row 4, column key" in refused.output
+    assert "Traceback" not in refused.output and len(refused.output.strip().splitlines()) == 1
+    listed = run(main, ["collector", "units", "list", "--json", "-c", str(config_path)])
+    assert json.loads(listed.output) == []
+    good = tmp_path / "units.csv"
+    good.write_text(CSV_HEADER + rows, "utf-8")
+    assert (
+        run(main, ["collector", "units", "import", str(good), "-c", str(config_path)]).exit_code
+        == 0
+    )
+    new_key = public_key_text(Ed25519PrivateKey.generate())
+    assert (
+        run(
+            main, ["collector", "units", "keys", "add", "so-01", new_key, "-c", str(config_path)]
+        ).exit_code
+        == 0
+    )
+    revoked = run(main, ["collector", "units", "keys", "revoke", old_key, "-c", str(config_path)])
+    assert revoked.exit_code == 0, revoked.output
+    units = {u["id"]: u for u in json.loads(
+        run(main, ["collector", "units", "list", "--json", "-c", str(config_path)]).output)}  # fmt: skip
+    assert units["so-01"]["keys"] == 2 and units["so-01"]["keys_accepted"] == 1
+    assert units["so-01"]["groups"] == ["khoi-so"] and units["phuong-01"]["level"] == "ward"
+    shown = json.loads(
+        run(main, ["collector", "units", "show", "so-01", "--json", "-c", str(config_path)]).output
+    )
+    assert [k["revoked_at"] is not None for k in shown["keys"]] == [True, False]
+    retired = run(main, ["collector", "units", "retire", "phuong-01", "--on", "2026-12-31",
+                         "-c", str(config_path)])  # fmt: skip
+    assert retired.exit_code == 0
+    status = run(main, ["collector", "store", "status", "--json", "-c", str(config_path)])
+    assert json.loads(status.output)["units"] == 2
