@@ -376,8 +376,8 @@ def test_the_registry_commands_keep_the_units_and_their_keys(tmp_path: Path) -> 
     )
     revoked = run(main, ["collector", "units", "keys", "revoke", old_key, "-c", str(config_path)])
     assert revoked.exit_code == 0, revoked.output
-    units = {u["id"]: u for u in json.loads(
-        run(main, ["collector", "units", "list", "--json", "-c", str(config_path)]).output)}  # fmt: skip
+    listed = run(main, ["collector", "units", "list", "--json", "-c", str(config_path)])
+    units = {u["id"]: u for u in json.loads(listed.output)}
     assert units["so-01"]["keys"] == 2 and units["so-01"]["keys_accepted"] == 1
     assert units["so-01"]["groups"] == ["khoi-so"] and units["phuong-01"]["level"] == "ward"
     shown = json.loads(
