@@ -340,10 +340,14 @@ class Hierarchy:
         merged = self.successions.get(unit_id)
         return merged.successor if merged else None
 
-    def current(self) -> Iterable[Unit]:
-        """The units that are expected to report: neither retired nor merged into another."""
+    def current(self, on: date | None = None) -> Iterable[Unit]:
+        """The units expected to report on day ``on`` (default today): not retired by then,
+        and not merged into another."""
+        day = on or date.today()
         return (
-            u for u in self.units.values() if u.retired_on is None and u.id not in self.successions
+            u
+            for u in self.units.values()
+            if (u.retired_on is None or u.retired_on > day) and u.id not in self.successions
         )
 
 

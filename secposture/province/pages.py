@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +54,12 @@ class AggregatePaths:
         return self.groups
 
 
-def page_groups(hierarchy: Hierarchy) -> list[tuple[str, str, list[Unit]]]:
+def page_groups(hierarchy: Hierarchy, on: date | None = None) -> list[tuple[str, str, list[Unit]]]:
     """Each group page's id, heading and units expected to report: the [[group]] tables in
     their order, then any pre-reform district (with the communes under it) that no group
     of the same id shadows. Units merged into another are left out: their successor stands
     for them."""
-    current = {u.id for u in hierarchy.current()}
+    current = {u.id for u in hierarchy.current(on)}
     out = [
         (gid, name, [u for u in hierarchy.members(gid) if u.id in current])
         for gid, name in hierarchy.groups.items()
@@ -113,14 +113,14 @@ def write_aggregate(
 
     group_paths = []
     group_lines = []
-    for group_id, name, units in page_groups(hierarchy):
+    for group_id, name, units in page_groups(hierarchy, now.date()):
         scope = PageScope(name, "group", sorted(units, key=lambda u: u.id), history, "../")
         view = build_view(scope, **common)
         path = _write(out_dir / "groups" / f"{group_id}.html", render_page(view, lang))
         group_paths.append(path)
         group_lines.append(group_line(scope, f"groups/{group_id}.html", lang))
 
-    everyone: list[Unit] = sorted(hierarchy.current(), key=lambda u: u.id)
+    everyone: list[Unit] = sorted(hierarchy.current(now.date()), key=lambda u: u.id)
     province = PageScope(hierarchy.province_name, "province", everyone, history, "")
     view = build_view(province, groups=group_lines, **common)
     index = _write(out_dir / "index.html", render_page(view, lang))

@@ -26,6 +26,7 @@ from secposture.province.db.registry import (
     add_key,
     add_unit,
     import_units_csv,
+    retire_unit,
     revoke_key,
 )
 from secposture.province.db.store import SqlStore
@@ -129,9 +130,14 @@ def test_the_registry_is_seeded_from_the_config_once(
     assert hierarchy.units["phuong-1"].level is Level.WARD
     assert hierarchy.members("cum-1")[0].id == "xa-moi"
     assert hierarchy.lineage("xa-moi") == ["xa-moi", "xa-cu-a"]
-    assert [u.id for u in hierarchy.current()] == ["xa-moi", "phuong-1"] or {
-        u.id for u in hierarchy.current()
-    } == {"xa-moi", "phuong-1"}
+    assert {u.id for u in hierarchy.current()} == {"xa-moi", "phuong-1"}
+    # A unit retired from a day is expected to report until then, not after
+    retire_unit(engine, "phuong-1", date(2026, 12, 31))
+    hierarchy = SqlStore(engine, config).hierarchy
+    assert "phuong-1" in {u.id for u in hierarchy.current(date(2026, 12, 30))}
+    assert "phuong-1" not in {u.id for u in hierarchy.current(date(2026, 12, 31))}
+    with pytest.raises(RegistryError, match="not registered"):
+        retire_unit(engine, "xa-khong-co", date(2026, 12, 31))
 
 
 def test_a_merged_units_keys_are_refused_from_the_succession_on(
