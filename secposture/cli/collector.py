@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from secposture.cli.accounts import tokens_group, users_group
 from secposture.cli.collector_common import COLLECTOR_OPT, load_collector, open_or_fail
 from secposture.cli.common import (
     cli_context,
@@ -175,3 +176,5 @@ def aggregate(config_path: Path, out: Path, quiet: bool, as_json: bool) -> None:
 
 collector_group.add_command(units_group)
 collector_group.add_command(store_group)
+collector_group.add_command(users_group)
+collector_group.add_command(tokens_group)

@@ -11,15 +11,18 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from secposture import __version__
 from secposture.bundle.envelope import RejectReason
 from secposture.bundle.outbox import MEDIA_TYPE, UPLOAD_PATH
+from secposture.province.accounts import Viewer, token_viewer
 from secposture.province.db.store import open_store
 from secposture.province.hierarchy import CollectorConfig
 from secposture.province.store import IngestOutcome, log
@@ -135,11 +138,28 @@ def create_app(config: CollectorConfig) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @app.get("/api/v1/units", response_model=list[UnitStatus], summary="Each unit's last bundle")
-    def units() -> list[UnitStatus]:
+    @app.get(
+        "/api/v1/units",
+        response_model=list[UnitStatus],
+        summary="Each unit's last bundle (a read-only API token, 'Authorization: Bearer …')",
+        responses={401: {"description": "no token, or one not valid"}},
+    )
+    def units(request: Request) -> Any:
+        # Issue #15: nothing is read without a credential; a token sees its scope only.
+        viewer = _bearer(request, store.engine)
+        if viewer is None:
+            return JSONResponse(
+                {"detail": "a read-only API token is needed ('secposture collector tokens add')"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="secposture"'},
+            )
+        hierarchy = store.hierarchy
+        visible = viewer.units(hierarchy)
         latest = store.latest_rows()
         out = []
-        for unit in sorted(store.hierarchy.current(), key=lambda u: u.id):
+        for unit in sorted(hierarchy.current(), key=lambda u: u.id):
+            if unit.id not in visible:
+                continue
             row = latest.get(unit.id)
             out.append(
                 UnitStatus(
@@ -155,6 +175,16 @@ def create_app(config: CollectorConfig) -> FastAPI:
         return out
 
     return app
+
+
+def _bearer(request: Request, engine: Engine) -> Viewer | None:
+    """The viewer of the request's ``Authorization: Bearer`` token, or None."""
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    source = request.client.host if request.client else "?"
+    what = f"{request.method} {request.url.path}"
+    return token_viewer(engine, secret.strip(), source=source, what=what)
 
 
 def configure_logging(store_root: Path) -> None:

@@ -177,3 +177,54 @@ changes = Table(
     Column("after", Text, nullable=False),
     Index(None, "unit_id", "sweep_id"),
 )
+
+# -- the console's accounts (issue #15) --------------------------------------------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),  # province | group | unit
+    Column("group_id", UNIT_ID, nullable=True),  # the group a "group" user sees
+    Column("unit_id", UNIT_ID, nullable=True),  # the unit a "unit" user sees
+    Column("password_hash", String(200), nullable=False),  # Argon2id, never the password
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", MOMENT, nullable=True),
+    Column("created_at", MOMENT, nullable=False),
+    Column("password_set_at", MOMENT, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("digest", String(64), primary_key=True),  # SHA-256 of the cookie's secret
+    Column("user_name", String(64), ForeignKey("users.name"), nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", MOMENT, nullable=False),
+    Column("seen_at", MOMENT, nullable=False),
+    Column("expires_at", MOMENT, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("digest", String(64), primary_key=True),  # SHA-256 of the token, never the token
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("group_id", UNIT_ID, nullable=True),
+    Column("unit_id", UNIT_ID, nullable=True),
+    Column("created_at", MOMENT, nullable=False),
+    Column("revoked_at", MOMENT, nullable=True),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", MOMENT, nullable=False, index=True),
+    Column("who", String(64), nullable=False),  # a user, "token:<name>", or "-"
+    Column("event", String(32), nullable=False),  # login, login_failed, export, token_use, …
+    Column("detail", Text, nullable=False),
+    Column("source", String(64), nullable=False),  # the client's address
+)

@@ -10,6 +10,7 @@ import json
 import socket
 import time
 import types
+import urllib.error
 import urllib.request
 import zlib
 from pathlib import Path
@@ -65,6 +66,30 @@ def store_rows(config_path: Path) -> dict[str, list[tuple[Any, ...]]]:
             }
     finally:
         engine.dispose()
+
+
+def tokens(config_path: Path) -> tuple[str, str]:
+    """A province-wide API token and one for AGENCY alone."""
+    from secposture.province.accounts import Role, add_token
+    from secposture.province.db.store import open_store
+
+    store = open_store(load_collector_config(config_path))
+    try:
+        hierarchy = store.hierarchy
+        every = add_token(store.engine, "tinh", Role.PROVINCE, hierarchy=hierarchy)
+        mine = add_token(store.engine, "xa-mau", Role.UNIT, hierarchy=hierarchy, unit=AGENCY)
+        return every, mine
+    finally:
+        store.engine.dispose()
+
+
+def units_seen(url: str, token: str) -> list[dict[str, Any]]:
+    request = urllib.request.Request(
+        url + "/api/v1/units", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as reply:
+        found: list[dict[str, Any]] = json.load(reply)
+    return found
 
 
 def stored_bundles(config_path: Path) -> dict[str, bytes]:
@@ -201,10 +226,16 @@ def test_good_bundle_accepted_and_every_bad_one_refused_without_changing_the_sto
         # An older sweep is kept for the trend but does not replace the latest
         status, body = upload(url, older)
         assert status == 201
-        with urllib.request.urlopen(url + "/api/v1/units", timeout=5) as reply_units:
-            units = {u["id"]: u for u in json.load(reply_units)}
+        # The units list is not for anyone who can reach the port (issue #15): a token
+        with pytest.raises(urllib.error.HTTPError) as anonymous:
+            urllib.request.urlopen(url + "/api/v1/units", timeout=5)
+        assert anonymous.value.code == 401
+        everything, mine = tokens(province.toml)
+        units = {u["id"]: u for u in units_seen(url, everything)}
         assert units[AGENCY]["latest_sweep"] == province.sweeps[1]
         assert units[OTHER]["latest_sweep"] is None
+        # and a unit's token lists that unit only
+        assert [u["id"] for u in units_seen(url, mine)] == [AGENCY]
 
     # Every refusal is in the log with its reason
     log = (province.store_root / "collector.log").read_text("utf-8")
