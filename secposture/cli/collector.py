@@ -10,11 +10,13 @@ from secposture.cli.accounts import tokens_group, users_group
 from secposture.cli.collector_common import COLLECTOR_OPT, load_collector, open_or_fail
 from secposture.cli.common import (
     cli_context,
+    config_fail,
     emit_json,
     fail,
     message_lang,
 )
 from secposture.cli.registry import store_group, units_group
+from secposture.config.errors import ConfigError
 from secposture.model import exitcodes
 from secposture.model.i18n import t
 
@@ -43,6 +45,40 @@ def collector_serve(config_path: Path, host: str | None, port: int | None) -> No
     url = f"{scheme}://{host or section.host}:{port or section.port}"
     click.echo(t("collector.serving", message_lang(), url=url), err=True)
     serve(config, host=host, port=port)
+
+
+@collector_group.command("console")
+@COLLECTOR_OPT
+@click.option("--host", default="127.0.0.1", show_default=True, help="Listen address.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8444, show_default=True)
+def collector_console(config_path: Path, host: str, port: int) -> None:
+    """Serve the provincial team's console (accounts, overview, findings and inventory search,
+    read-only API) until interrupted; on its own address, apart from the upload endpoint.
+
+    Over TLS when collector.tls_cert and tls_key are set (cookies are then Secure)."""
+    import uvicorn
+
+    from secposture.province.console.app import create_console
+
+    config = load_collector(config_path)
+    section = config.collector
+    tls = section.tls_cert is not None
+    try:
+        app = create_console(config, secure_cookies=tls)
+    except ConfigError as exc:
+        config_fail(exc)
+    url = f"{'https' if tls else 'http'}://{host}:{port}"
+    click.echo(t("collector.console_serving", message_lang(), url=url), err=True)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        ssl_certfile=str(section.tls_cert) if section.tls_cert else None,
+        ssl_keyfile=str(section.tls_key) if section.tls_key else None,
+        server_header=False,
+        timeout_keep_alive=5,
+        log_level="warning",
+    )
 
 
 @collector_group.command("ingest")

@@ -1,0 +1,123 @@
+"""What the console asks the collector's database: findings and devices of each unit's latest
+sweep, within the units the viewer may see. Plain SQL through SQLAlchemy Core; every filter is
+a bound parameter."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, select
+
+from secposture.province.db import schema as t
+
+PAGE = 200  # rows per page of a search, and per API call
+
+
+@dataclass(frozen=True, slots=True)
+class FindingQuery:
+    """A findings search: every field optional, text matched inside evidence and reason."""
+
+    check: str = ""
+    severity: str = ""
+    status: str = "fail"
+    unit: str = ""
+    host: str = ""
+    text: str = ""
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryQuery:
+    """An inventory search across the province: IP or MAC prefix, vendor, OS, type, service."""
+
+    ip: str = ""
+    mac: str = ""
+    unit: str = ""
+    text: str = ""  # vendor, host name, OS or device type, inside
+    offset: int = 0
+
+
+def _latest() -> Any:
+    newest = (
+        select(t.sweeps.c.unit_id, func.max(t.sweeps.c.started).label("started"))
+        .group_by(t.sweeps.c.unit_id)
+        .subquery()
+    )
+    return (
+        select(t.sweeps.c.unit_id, t.sweeps.c.sweep_id)
+        .join(newest, and_(newest.c.unit_id == t.sweeps.c.unit_id,
+                           newest.c.started == t.sweeps.c.started))
+        .subquery()
+    )  # fmt: skip
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_findings(
+    engine: Engine, units: Collection[str], query: FindingQuery, limit: int = PAGE
+) -> list[dict[str, Any]]:
+    """Findings of the latest sweep of each visible unit that match ``query``."""
+    latest = _latest()
+    f = t.findings
+    stmt = (
+        select(f)
+        .join(latest, and_(latest.c.unit_id == f.c.unit_id, latest.c.sweep_id == f.c.sweep_id))
+        .where(f.c.unit_id.in_(list(units)))
+    )
+    if query.check:
+        stmt = stmt.where(f.c.check_id == query.check)
+    if query.severity:
+        stmt = stmt.where(f.c.severity == query.severity)
+    if query.status:
+        stmt = stmt.where(f.c.status == query.status)
+    if query.unit:
+        stmt = stmt.where(f.c.unit_id == query.unit)
+    if query.host:
+        stmt = stmt.where(f.c.ip.like(query.host.replace("*", "%") + "%", escape="\\"))
+    if query.text:
+        pattern = _like(query.text)
+        stmt = stmt.where(
+            or_(f.c.evidence.like(pattern, escape="\\"), f.c.reason.like(pattern, escape="\\"))
+        )
+    stmt = (
+        stmt.order_by(f.c.unit_id, f.c.check_id, f.c.ip, f.c.port).offset(query.offset).limit(limit)
+    )
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def search_inventory(
+    engine: Engine, units: Collection[str], query: InventoryQuery, limit: int = PAGE
+) -> list[dict[str, Any]]:
+    """Devices of the latest sweep of each visible unit that match ``query``."""
+    latest = _latest()
+    h = t.hosts
+    stmt = (
+        select(h)
+        .join(latest, and_(latest.c.unit_id == h.c.unit_id, latest.c.sweep_id == h.c.sweep_id))
+        .where(h.c.unit_id.in_(list(units)))
+    )
+    if query.unit:
+        stmt = stmt.where(h.c.unit_id == query.unit)
+    if query.ip:
+        stmt = stmt.where(h.c.ip.like(query.ip.replace("*", "%") + "%", escape="\\"))
+    if query.mac:
+        stmt = stmt.where(func.lower(h.c.mac).like(query.mac.lower() + "%", escape="\\"))
+    if query.text:
+        pattern = _like(query.text.lower())
+        stmt = stmt.where(
+            or_(
+                func.lower(h.c.vendor).like(pattern, escape="\\"),
+                func.lower(h.c.hostname).like(pattern, escape="\\"),
+                func.lower(h.c.os).like(pattern, escape="\\"),
+                func.lower(h.c.device_type).like(pattern, escape="\\"),
+            )
+        )
+    stmt = stmt.order_by(h.c.unit_id, h.c.ip).offset(query.offset).limit(limit)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(stmt)]
