@@ -11,9 +11,11 @@ DEBS   := nmap tcpdump iproute2 openssh-server openssh-client vsftpd snmpd snmp 
           inetutils-telnetd chromium fonts-dejavu-core python3-venv procps
 NEEDED := nmap tcpdump ip sshd vsftpd snmpd snmpget socat telnetd chromium
 # Extra lab hosts for the scanner tests only (SMB, RDP, VNC, databases, mDNS, firewalled hosts).
+# chromium-driver: the console's browser tests drive Debian's chromium through Selenium.
 LAB_DEBS   := nftables samba xrdp tigervnc-standalone-server mariadb-server postgresql \
-              redis-server avahi-daemon
-LAB_NEEDED := nft smbd xrdp Xtigervnc mariadbd pg_ctlcluster redis-server avahi-daemon
+              redis-server avahi-daemon chromium-driver
+LAB_NEEDED := nft smbd xrdp Xtigervnc mariadbd pg_ctlcluster redis-server avahi-daemon \
+              chromedriver
 
 .PHONY: demo test unit labtest lint bench deps labdeps venv clean
 

@@ -8,6 +8,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bundle_helpers import free_port
@@ -219,3 +221,80 @@ def test_ten_wrong_passwords_lock_the_account(console: tuple[int, Path, dict[str
         assert attacker.log_in("bi-khoa", f"sai-{n}-mat-khau") == 401
     assert attacker.log_in("bi-khoa") == 401  # the right password, while locked
     assert "sp_session" not in attacker.cookies
+
+
+# --- in a real browser: Selenium driving Debian's chromium through chromedriver -------------
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    from secposture.report.outputs.pdf import OFFLINE_FLAGS
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in OFFLINE_FLAGS:  # nothing but the console on loopback can be reached
+        if flag.startswith("--host-resolver-rules="):
+            flag = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'profile'}")
+    options.add_argument("--window-size=1280,900")
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(tmp_path / "downloads"),
+                  "download.prompt_for_download": False}
+    )  # fmt: skip
+    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_in_chromium_log_in_search_filter_export_open_a_unit_and_log_out(
+    console: tuple[int, Path, dict[str, str]], browser: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    port, _, _ = console
+    base = f"http://127.0.0.1:{port}"
+    wait = WebDriverWait(browser, 10)
+    browser.get(base + "/")
+    wait.until(lambda d: d.current_url.endswith("/login"))
+    browser.find_element(By.ID, "name").send_keys("cum")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
+    wait.until(lambda d: d.current_url == base + "/")
+    # The overview: the group's units, the one whose name holds markup shown as text
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "UBND xã B" in body and HOSTILE in body and "phường C" not in body
+    assert browser.title != "PWNED" and browser.execute_script("return document.title") != "PWNED"
+    # Search findings, then filter by severity
+    browser.find_element(By.LINK_TEXT, "Tìm phát hiện").click()
+    wait.until(lambda d: "/findings" in d.current_url)
+    Select(browser.find_element(By.NAME, "status")).select_by_value("pass")
+    browser.find_element(By.CSS_SELECTOR, "form.search button").click()
+    wait.until(lambda d: "status=pass" in d.current_url)
+    rows = browser.find_elements(By.CSS_SELECTOR, "main table tbody tr")
+    assert rows and all(r.text.split()[0] in ("xa-a", "xa-b") for r in rows)
+    Select(browser.find_element(By.NAME, "severity")).select_by_value("high")
+    browser.find_element(By.CSS_SELECTOR, "form.search button").click()
+    wait.until(lambda d: "severity=high" in d.current_url)
+    # Export CSV: the file arrives, with the same rows
+    shown = len(browser.find_elements(By.CSS_SELECTOR, "main table tbody tr"))
+    browser.find_element(By.LINK_TEXT, "Xuất CSV").click()
+    downloads = tmp_path / "downloads"
+    wait.until(lambda d: (downloads / "findings.csv").is_file())
+    exported = (downloads / "findings.csv").read_text("utf-8-sig").strip().splitlines()
+    assert len(exported) == shown + 1 and exported[0].startswith("unit_id,check_id")
+    # Open a unit, then log out
+    browser.get(base + "/")
+    browser.find_element(By.LINK_TEXT, "UBND xã B").click()
+    wait.until(lambda d: d.current_url.endswith("/units/xa-b"))
+    assert "Lịch sử các lượt quét" in browser.find_element(By.TAG_NAME, "body").text
+    browser.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
+    wait.until(lambda d: d.current_url.endswith("/login"))
+    browser.get(base + "/findings")
+    assert browser.current_url.endswith("/login")
