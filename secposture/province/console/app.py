@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from secposture import __version__
 from secposture.model.i18n import t
+from secposture.model.records import utcnow
 from secposture.province.accounts import (
     LoginRefused,
     Viewer,
@@ -39,7 +40,8 @@ from secposture.province.console.queries import (
 )
 from secposture.province.db.store import SqlStore, open_store
 from secposture.province.hierarchy import CollectorConfig
-from secposture.report.outputs.html import environment, translator
+from secposture.province.render import agency_report
+from secposture.report.outputs.html import content_security_policy, environment, translator
 from secposture.report.view.text import spreadsheet_cell
 
 SESSION_COOKIE = "sp_session"
@@ -78,7 +80,7 @@ def create_console(config: CollectorConfig, *, secure_cookies: bool = False) -> 
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response = await call_next(request)
-        response.headers["Content-Security-Policy"] = CSP
+        response.headers["Content-Security-Policy"] = getattr(request.state, "csp", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cache-Control"] = "no-store"
@@ -203,6 +205,26 @@ def create_console(config: CollectorConfig, *, secure_cookies: bool = False) -> 
         rows = store.rows(hierarchy.lineage(unit_id))
         return page(request, "unit", viewer=viewer, csrf=csrf, unit=hierarchy.units[unit_id],
                     rows=list(reversed(rows)))  # fmt: skip
+
+    @app.get("/units/{unit_id}/report")
+    def unit_report(request: Request, unit_id: str) -> Response:
+        """The unit's latest full report, as the agency's own: findings, devices, changes,
+        posture, self-assessment answers and waivers with their evidence references."""
+        found = signed_in(request)
+        if found is None:
+            return to_login()
+        viewer, csrf = found
+        hierarchy = store.hierarchy
+        rows = store.rows(hierarchy.lineage(unit_id)) if unit_id in hierarchy.units else []
+        if unit_id not in viewer.units(hierarchy) or not rows:
+            audit(engine, viewer.name, "refused", f"report {unit_id[:64]}", source(request))
+            return page(request, "missing", status=404, viewer=viewer, csrf=csrf)
+        own = [r for r in rows if r["agency"] == unit_id] or rows
+        html = agency_report(store.payload(own[-1]), lang_of(request), utcnow(), rows)
+        # The report's own policy (the middleware sets it): its one hashed script, the
+        # inventory table's sorting, and its inline styles.
+        request.state.csp = content_security_policy()
+        return HTMLResponse(html)
 
     @app.get("/findings")
     def findings_page(request: Request) -> Response:

@@ -166,6 +166,15 @@ def test_a_unit_user_sees_its_own_unit_and_nothing_of_another(
     assert "UBND xã B" in overview and "UBND xã A" not in overview and "phường C" not in overview
     status, _, page = me.request("GET", "/units/xa-a")
     assert status == 404 and "UBND xã A" not in page
+    # its own latest full report, as the agency's, under the report's own policy
+    status, headers, report = me.request("GET", "/units/xa-b/report")
+    assert (
+        status == 200
+        and "UBND xã B" in report
+        and "script-src 'sha256-" in (headers["content-security-policy"])
+    )
+    status, _, other = me.request("GET", "/units/xa-a/report")
+    assert status == 404 and "UBND xã A" not in other
     assert me.request("GET", "/units/xa-khong-co")[0] == 404  # the same as a unit that exists
     _, _, found = me.request("GET", "/findings?unit=xa-a&status=")
     assert "0 dòng" in found and 'href="/units/xa-a"' not in found
