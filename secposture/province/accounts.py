@@ -33,6 +33,7 @@ LOCK_AFTER = 10  # wrong passwords in a row
 LOCK_FOR = timedelta(minutes=15)
 SESSION_IDLE = timedelta(hours=2)
 SESSION_MAX = timedelta(hours=12)
+SEEN_EVERY = timedelta(minutes=1)  # how stale a session's last-seen time may be
 MIN_PASSWORD = 12
 _HASHER = PasswordHasher()
 # Verified against when the account does not exist, so that an unknown name costs the same
@@ -264,7 +265,12 @@ def session_viewer(
         if row.disabled or at >= row.expires_at or now >= idle:
             conn.execute(delete(t.sessions).where(t.sessions.c.digest == row.digest))
             return None
-        conn.execute(update(t.sessions).where(t.sessions.c.digest == row.digest).values(seen_at=at))
+        # At most one write a minute per session: a write (and, on SQLite, an fsync) on
+        # every page view would be the dearest part of serving it.
+        if now - parse_moment(row.seen_at) >= SEEN_EVERY:
+            conn.execute(
+                update(t.sessions).where(t.sessions.c.digest == row.digest).values(seen_at=at)
+            )
     viewer = Viewer(row.user_name, Role(row.role), row.group_id, row.unit_id)
     return viewer, str(row.csrf)
 

@@ -257,6 +257,21 @@ class Succession:
     effective: date
 
 
+def key_refusal(record: KeyRecord, merged: Succession | None, now: datetime) -> str | None:
+    """Why a bundle signed with a registered key is refused at ``now`` (the key revoked by
+    then, or its unit merged into another by then), or None: the one rule the collector's
+    ingest and the registry commands both apply."""
+    if record.revoked_at is not None and now >= record.revoked_at:
+        at = record.revoked_at.isoformat(timespec="seconds")
+        return f"the signing key of {record.unit_id} was revoked on {at}"
+    if merged is not None and now.date() >= merged.effective:
+        return (
+            f"{record.unit_id} was merged into {merged.successor} on "
+            f"{merged.effective.isoformat()}; its keys are no longer accepted"
+        )
+    return None
+
+
 @dataclass(slots=True)
 class Hierarchy:
     """The province's units, groups, keys and successions: the collector's registry as one
@@ -304,15 +319,7 @@ class Hierarchy:
         record = self.keys.get(public_key)
         if record is None:
             return None
-        if record.revoked_at is not None and now >= record.revoked_at:
-            return f"the key was revoked on {record.revoked_at.isoformat(timespec='seconds')}"
-        merged = self.successions.get(record.unit_id)
-        if merged is not None and now.date() >= merged.effective:
-            return (
-                f"{record.unit_id} was merged into {merged.successor} on "
-                f"{merged.effective.isoformat()}; its keys are no longer accepted"
-            )
-        return None
+        return key_refusal(record, self.successions.get(record.unit_id), now)
 
     def children(self, parent_id: str) -> list[Unit]:
         """The units directly under ``parent_id``, by id."""

@@ -13,6 +13,7 @@ create the tables.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -89,18 +90,12 @@ def upgrade(engine: Engine, *, sqlite_file: Path | None = None) -> None:
     """Run the migrations up to the newest revision, one process at a time."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
+    postgres = engine.dialect.name == "postgresql"
+    with contextlib.ExitStack() as held:
+        if sqlite_file is not None and not postgres:
+            held.enter_context(locked(sqlite_file.parent / f".{sqlite_file.name}.migrate"))
+        conn = held.enter_context(engine.begin())
+        if postgres:  # held until the transaction ends
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
-        return
-    lock = (sqlite_file.parent / f".{sqlite_file.name}.migrate") if sqlite_file else None
-    if lock is None:
-        with engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
-        return
-    with locked(lock), engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -379,12 +378,3 @@ def import_units_csv(
 def _groups(cell: str) -> list[str]:
     # One cell may name several groups: "cum-1; khoi-so".
     return [g.strip() for g in cell.replace(",", ";").split(";") if g.strip()]
-
-
-def unit_rows(conn: Connection, ids: Sequence[str] | None = None) -> Iterable[dict[str, object]]:
-    """Units as plain rows (for ``units list --json``)."""
-    query = select(t.units).order_by(t.units.c.id)
-    if ids is not None:
-        query = query.where(t.units.c.id.in_(ids))
-    for row in conn.execute(query):
-        yield dict(row._mapping)

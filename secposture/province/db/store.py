@@ -15,11 +15,11 @@ import json
 import logging
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from inventory.storage import StoreError, decode_tables
@@ -28,8 +28,14 @@ from secposture.bundle.export import SUFFIX
 from secposture.bundle.model import BundlePayload
 from secposture.model.records import utcnow
 from secposture.province.db import schema as t
-from secposture.province.db.registry import load_hierarchy, moment, seed
-from secposture.province.hierarchy import CollectorConfig, Hierarchy
+from secposture.province.db.registry import load_hierarchy, moment, parse_moment, seed
+from secposture.province.hierarchy import (
+    CollectorConfig,
+    Hierarchy,
+    KeyRecord,
+    Succession,
+    key_refusal,
+)
 from secposture.province.store import INDEX, IngestOutcome, check_counts, pillars
 
 log = logging.getLogger("secposture.province")
@@ -117,21 +123,24 @@ class SqlStore:
                 )
             if not key_state:
                 return str(key.unit_id)
-            if key.revoked_at is not None and moment(now) >= key.revoked_at:
-                raise BundleError(
-                    RejectReason.UNKNOWN_KEY,
-                    f"the signing key of {key.unit_id} was revoked on {key.revoked_at[:19]}Z",
-                )
             merged = conn.execute(
                 select(t.successions).where(t.successions.c.predecessor == key.unit_id)
             ).first()
-            if merged is not None and now.date().isoformat() >= merged.effective:
-                raise BundleError(
-                    RejectReason.UNKNOWN_KEY,
-                    f"{key.unit_id} was merged into {merged.successor} on {merged.effective}; "
-                    "its keys are no longer accepted",
-                )
-            return str(key.unit_id)
+        record = KeyRecord(
+            key.public_key,
+            key.unit_id,
+            parse_moment(key.added_at),
+            parse_moment(key.revoked_at) if key.revoked_at else None,
+        )
+        succession = (
+            Succession(merged.predecessor, merged.successor, date.fromisoformat(merged.effective))
+            if merged is not None
+            else None
+        )
+        refused = key_refusal(record, succession, now)
+        if refused is not None:
+            raise BundleError(RejectReason.UNKNOWN_KEY, refused)
+        return str(key.unit_id)
 
     def _store(
         self,
@@ -270,12 +279,6 @@ class SqlStore:
                     .values(data=None, pruned_at=moment(now or utcnow()))
                 )
         return len(doomed)
-
-    def forget_unit_details(self, unit_id: str) -> None:  # pragma: no cover - for tooling
-        """Remove a unit's per-finding and per-host rows (its summaries stay)."""
-        with self.engine.begin() as conn:
-            for table in (t.findings, t.hosts, t.changes):
-                conn.execute(delete(table).where(table.c.unit_id == unit_id))
 
 
 def summary(payload: BundlePayload, digest: str, received: datetime) -> dict[str, Any]:
