@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, Select, Table, and_, func, or_, select
 
 from secposture.province.db import schema as t
 
@@ -53,6 +53,17 @@ def _latest() -> Any:
     )  # fmt: skip
 
 
+def _of_latest_sweeps(table: Table, units: Collection[str]) -> Select[Any]:
+    """The rows of ``table`` (findings or hosts) from each of ``units``' latest sweep."""
+    latest = _latest()
+    return (
+        select(table)
+        .join(latest, and_(latest.c.unit_id == table.c.unit_id,
+                           latest.c.sweep_id == table.c.sweep_id))
+        .where(table.c.unit_id.in_(list(units)))
+    )  # fmt: skip
+
+
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -62,13 +73,8 @@ def search_findings(
     engine: Engine, units: Collection[str], query: FindingQuery, limit: int = PAGE
 ) -> list[dict[str, Any]]:
     """Findings of the latest sweep of each visible unit that match ``query``."""
-    latest = _latest()
     f = t.findings
-    stmt = (
-        select(f)
-        .join(latest, and_(latest.c.unit_id == f.c.unit_id, latest.c.sweep_id == f.c.sweep_id))
-        .where(f.c.unit_id.in_(list(units)))
-    )
+    stmt = _of_latest_sweeps(f, units)
     if query.check:
         stmt = stmt.where(f.c.check_id == query.check)
     if query.severity:
@@ -95,13 +101,8 @@ def search_inventory(
     engine: Engine, units: Collection[str], query: InventoryQuery, limit: int = PAGE
 ) -> list[dict[str, Any]]:
     """Devices of the latest sweep of each visible unit that match ``query``."""
-    latest = _latest()
     h = t.hosts
-    stmt = (
-        select(h)
-        .join(latest, and_(latest.c.unit_id == h.c.unit_id, latest.c.sweep_id == h.c.sweep_id))
-        .where(h.c.unit_id.in_(list(units)))
-    )
+    stmt = _of_latest_sweeps(h, units)
     if query.unit:
         stmt = stmt.where(h.c.unit_id == query.unit)
     if query.ip:
