@@ -29,6 +29,7 @@ class PageScope:
     units: list[Unit]
     history: dict[str, list[Row]]  # by unit: its lineage's rows, oldest first
     prefix: str  # path from the page to the output root ("" or "../")
+    console: bool = False  # links to the console's pages, not to files beside the page
 
     def latest(self, unit_id: str) -> Row | None:
         """The unit's newest own row, else its predecessors' newest; None before any."""
@@ -49,7 +50,11 @@ class PageScope:
     def href(self, unit_id: str) -> str | None:
         """The link from the page to the unit's latest report, None before its first."""
         row = self.latest(unit_id)  # a predecessor's, until the unit sends its own
-        return f"{self.prefix}agencies/{row['agency']}.html" if row else None
+        if row is None:
+            return None
+        if self.console:  # the unit's own page, which shows its lineage's history
+            return f"/units/{unit_id}"
+        return f"{self.prefix}agencies/{row['agency']}.html"
 
 
 def score_of(row: Row | None) -> float | None:

@@ -108,7 +108,7 @@ def build_view(
         trend=trend(scope, now, lang),
         overdue=overdue(scope, now, overdue_days, lang, t),
         groups=groups or [],
-        back_href=None if scope.kind == "province" else f"{scope.prefix}index.html",
+        back_href=None if scope.kind == "province" else _home(scope),
     )
 
 
@@ -131,6 +131,10 @@ def by_level(scope: PageScope, t: Translate) -> str:
         for level in COUNTED_LEVELS
         if counts[level] or level not in COUNTED_WHEN_ANY
     )
+
+
+def _home(scope: PageScope) -> str:
+    return "/" if scope.console else f"{scope.prefix}index.html"
 
 
 def _median(scores: list[float], lang: str) -> str:

@@ -1,11 +1,12 @@
 """The console's web application: server-rendered pages and a read-only JSON API.
 
 Every page and API call but ``/api/v1/health`` needs a session (pages) or a token (API); a
-viewer asking for a unit outside its scope gets 404, the same as for a unit that does not
-exist, so the reply does not tell which units there are. Forms carry a CSRF token (the
+viewer asking for a unit or group outside its scope gets 404, the same as for one that does
+not exist, so the reply does not tell which there are. Forms carry a CSRF token (the
 session's, or for the login form a double-submit cookie); cookies are HttpOnly and SameSite
 Strict, and Secure behind TLS. No page loads anything from elsewhere, none needs JavaScript,
-and the Content-Security-Policy forbids scripts outright.
+and the Content-Security-Policy forbids scripts outright (the agency report's page allows
+its one sorting script, by hash).
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+import urllib.parse
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import replace
+from importlib import resources
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from secposture import __version__
+from secposture.bundle.envelope import BundleError
 from secposture.model.i18n import t
 from secposture.model.records import utcnow
 from secposture.province.accounts import (
@@ -33,40 +38,86 @@ from secposture.province.accounts import (
     token_viewer,
 )
 from secposture.province.console.queries import (
+    PAGE,
     FindingQuery,
     InventoryQuery,
     search_findings,
     search_inventory,
 )
-from secposture.province.db.store import SqlStore, open_store
-from secposture.province.hierarchy import CollectorConfig
+from secposture.province.console.registry import registry_lines
+from secposture.province.console.views import History, group_scopes, scope_view, visible_groups
+from secposture.province.db.store import BundlePruned, SqlStore, open_store
+from secposture.province.hierarchy import CollectorConfig, Hierarchy
 from secposture.province.render import agency_report
 from secposture.report.outputs.html import content_security_policy, environment, translator
 from secposture.report.view.text import spreadsheet_cell
 
+MAX_LIMIT = 1000  # rows per API call at most
+EXPORT_BATCH = 10_000  # rows per query of a CSV export
 SESSION_COOKIE = "sp_session"
 LOGIN_COOKIE = "sp_login"
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
-STYLE = """
-body{font-family:system-ui,sans-serif;margin:0;color:#1b2733;background:#f4f6f9}
-header{background:#1f3a5f;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1.2rem;
-align-items:center}
-header a{color:#fff}main{padding:1rem 1.2rem;max-width:80rem}
-table{border-collapse:collapse;width:100%;background:#fff}th,td{border:1px solid #d5dbe3;
-padding:.3rem .5rem;text-align:left;vertical-align:top;font-size:.9rem}th{background:#e9eef5}
-form.inline{display:inline}label{margin-right:.6rem}.muted{color:#5b6b7b}.bad{color:#a11}
-@media print{header form,nav,.search{display:none}}
+# The console's own rules, after the report's shared style sheet and the province pages'.
+CONSOLE_STYLE = """
+.bar{background:var(--accent);color:#fff;padding:8px 24px;display:flex;flex-wrap:wrap;
+gap:6px 18px;align-items:center;font-size:14px}
+.bar a,.bar button{color:#fff}.bar nav{border:0;padding:0}.bar nav a{color:#fff}
+.bar .who{margin-left:auto;opacity:.9}.bar form{display:inline;margin:0}
+.bar button{background:transparent;border:1px solid #fff;border-radius:4px;cursor:pointer;
+font:inherit;padding:1px 8px}
+form.search{display:flex;flex-wrap:wrap;gap:8px 14px;align-items:flex-end;margin-bottom:12px}
+form.search label{display:flex;flex-direction:column;font-size:13px;color:var(--muted)}
+form.search input,form.search select{font:inherit;padding:3px 6px;min-width:9rem}
+.pager{display:flex;gap:18px;margin:8px 0}.bad{color:var(--high)}
+table.grid td,table.grid th{vertical-align:top}
+@media print{.bar,form.search,.pager,.csv{display:none}}
 """
+
+
+class _NotSignedIn(Exception):
+    """A page asked for without a live session: the answer is the login page."""
+
+
+def _session(request: Request) -> tuple[Viewer, str]:
+    """The viewer of the request's session cookie and the session's CSRF token."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    found = session_viewer(request.app.state.engine, secret) if secret else None
+    if found is None:
+        raise _NotSignedIn
+    return found
+
+
+# Every page but the login form: who is asking, and the token its forms carry.
+Session = Annotated[tuple[Viewer, str], Depends(_session)]
+
+
+def console_style() -> str:
+    """The style sheet of every console page: the report's look, served as one file."""
+    folder = resources.files("templates")
+    shared = (folder / "_shared" / "_styles.html.j2").read_text(encoding="utf-8")
+    province = (folder / "province" / "_styles.html.j2").read_text(encoding="utf-8")
+    # The files are Jinja includes; their only template syntax is their leading comment.
+    text = "\n".join(_without_comment(part) for part in (shared, province))
+    return text + CONSOLE_STYLE
+
+
+def _without_comment(text: str) -> str:
+    if text.startswith("{#"):
+        text = text[text.index("#}") + 2 :]
+    return text
 
 
 def create_console(config: CollectorConfig, *, secure_cookies: bool = False) -> FastAPI:
     """The console for the province the config names (its database is the collector's)."""
     store = open_store(config)
     engine = store.engine
+    history = History(store)
     default_lang = config.collector.lang.value
+    overdue_days = config.collector.overdue_after_days
+    style_text = console_style()
     app = FastAPI(
         title="secposture console",
         version=__version__,
@@ -74,6 +125,11 @@ def create_console(config: CollectorConfig, *, secure_cookies: bool = False) -> 
         redoc_url=None,
         openapi_url=None,
     )
+    app.state.engine = engine
+
+    @app.exception_handler(_NotSignedIn)
+    def not_signed_in(request: Request, exc: _NotSignedIn) -> Response:
+        return to_login()
 
     @app.middleware("http")
     async def headers(
@@ -95,7 +151,16 @@ def create_console(config: CollectorConfig, *, secure_cookies: bool = False) -> 
         html = (
             environment()
             .get_template(f"console/{name}.html.j2")
-            .render(lang=lang, t=translator(lang), version=__version__, **values)
+            .render(
+                lang=lang,
+                t=translator(lang),
+                version=__version__,
+                # The language switch keeps the page and its query: a search in Vietnamese
+                # reads the same results in English.
+                lang_vi=_href(request, lang="vi", offset=None),
+                lang_en=_href(request, lang="en", offset=None),
+                **values,
+            )
         )
         response = HTMLResponse(html, status_code=status)
         if request.query_params.get("lang") in ("vi", "en"):
@@ -121,22 +186,29 @@ def create_console(config: CollectorConfig, *, secure_cookies: bool = False) -> 
     def to_login() -> RedirectResponse:
         return RedirectResponse("/login", status_code=303)
 
+    def missing(request: Request, viewer: Viewer, csrf: str, what: str) -> HTMLResponse:
+        audit(engine, viewer.name, "refused", what[:80], source(request))
+        return page(request, "missing", status=404, viewer=viewer, csrf=csrf)
+
     @app.get("/static/console.css")
     def style() -> Response:
-        return Response(STYLE, media_type="text/css")
+        return Response(style_text, media_type="text/css")
 
     @app.get("/api/v1/health")
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
     # -- signing in and out ----------------------------------------------------------------
-    @app.get("/login")
-    def login_form(request: Request) -> HTMLResponse:
+    def login_page(request: Request, failed: bool) -> Response:
         token = secrets.token_urlsafe(24)
-        response = page(request, "login", status=401, csrf=token, failed=False)
+        response = page(request, "login", status=401, csrf=token, failed=failed)
         response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict",
                             secure=secure_cookies, max_age=900)  # fmt: skip
         return response
+
+    @app.get("/login")
+    def login_form(request: Request) -> Response:
+        return login_page(request, failed=False)
 
     @app.post("/login")
     async def login_post(request: Request) -> Response:
@@ -151,11 +223,7 @@ def create_console(config: CollectorConfig, *, secure_cookies: bool = False) -> 
                 source=source(request),
             )  # fmt: skip
         except LoginRefused:
-            token = secrets.token_urlsafe(24)
-            response: Response = page(request, "login", status=401, csrf=token, failed=True)
-            response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict",
-                                secure=secure_cookies, max_age=900)  # fmt: skip
-            return response
+            return login_page(request, failed=True)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="strict",
                             secure=secure_cookies)  # fmt: skip
@@ -177,101 +245,204 @@ def create_console(config: CollectorConfig, *, secure_cookies: bool = False) -> 
 
     # -- pages -------------------------------------------------------------------------------
     @app.get("/")
-    def overview(request: Request) -> Response:
-        found = signed_in(request)
-        if found is None:
-            return to_login()
-        viewer, csrf = found
+    def overview(request: Request, session: Session) -> Response:
+        """The viewer's whole scope: the province for a province account, the group for a
+        group account, the one unit for a unit account."""
+        viewer, csrf = session
+        now = utcnow()
         hierarchy = store.hierarchy
         visible = viewer.units(hierarchy)
-        latest = store.latest_rows()
-        units = sorted(
-            (u for u in hierarchy.current() if u.id in visible),
-            key=lambda u: (_score(latest.get(u.id)) is None, _score(latest.get(u.id)) or 0, u.id),
-        )
-        return page(request, "overview", viewer=viewer, csrf=csrf, units=units, latest=latest,
-                    province=hierarchy.province_name)  # fmt: skip
+        rows = history.of(hierarchy)
+        units = [u for u in hierarchy.current(now.date()) if u.id in visible]
+        groups = visible_groups(hierarchy, visible, now)
+        heading = _heading(viewer, hierarchy)
+        view = scope_view(
+            heading, "province", units, rows, now=now, overdue_days=overdue_days,
+            lang=lang_of(request), groups=group_scopes(groups, rows),
+        )  # fmt: skip
+        return page(request, "overview", viewer=viewer, csrf=csrf, view=view)
+
+    @app.get("/groups/{group_id}")
+    def group_page(request: Request, group_id: str, session: Session) -> Response:
+        viewer, csrf = session
+        now = utcnow()
+        hierarchy = store.hierarchy
+        groups = visible_groups(hierarchy, viewer.units(hierarchy), now)
+        group = next((g for g in groups if g.id == group_id), None)
+        if group is None:
+            return missing(request, viewer, csrf, f"group {group_id}")
+        view = scope_view(
+            group.name, "group", group.units, history.of(hierarchy), now=now,
+            overdue_days=overdue_days, lang=lang_of(request),
+        )  # fmt: skip
+        return page(request, "group", viewer=viewer, csrf=csrf, view=view, group=group)
 
     @app.get("/units/{unit_id}")
-    def unit_page(request: Request, unit_id: str) -> Response:
-        found = signed_in(request)
-        if found is None:
-            return to_login()
-        viewer, csrf = found
+    def unit_page(request: Request, unit_id: str, session: Session) -> Response:
+        viewer, csrf = session
         hierarchy = store.hierarchy
         if unit_id not in viewer.units(hierarchy) or unit_id not in hierarchy.units:
-            audit(engine, viewer.name, "refused", f"unit {unit_id[:64]}", source(request))
-            return page(request, "missing", status=404, viewer=viewer, csrf=csrf)
+            return missing(request, viewer, csrf, f"unit {unit_id}")
+        unit = hierarchy.units[unit_id]
         rows = store.rows(hierarchy.lineage(unit_id))
-        return page(request, "unit", viewer=viewer, csrf=csrf, unit=hierarchy.units[unit_id],
-                    rows=list(reversed(rows)))  # fmt: skip
+        return page(request, "unit", viewer=viewer, csrf=csrf, unit=unit,
+                    rows=list(reversed(rows)), registry=registry_lines(hierarchy, {unit_id}),
+                    groups={g: hierarchy.groups.get(g, g) for g in unit.groups})  # fmt: skip
 
     @app.get("/units/{unit_id}/report")
-    def unit_report(request: Request, unit_id: str) -> Response:
+    def unit_report(request: Request, unit_id: str, session: Session) -> Response:
         """The unit's latest full report, as the agency's own: findings, devices, changes,
         posture, self-assessment answers and waivers with their evidence references."""
-        found = signed_in(request)
-        if found is None:
-            return to_login()
-        viewer, csrf = found
+        viewer, csrf = session
         hierarchy = store.hierarchy
         rows = store.rows(hierarchy.lineage(unit_id)) if unit_id in hierarchy.units else []
         if unit_id not in viewer.units(hierarchy) or not rows:
-            audit(engine, viewer.name, "refused", f"report {unit_id[:64]}", source(request))
-            return page(request, "missing", status=404, viewer=viewer, csrf=csrf)
+            return missing(request, viewer, csrf, f"report {unit_id}")
         own = [r for r in rows if r["agency"] == unit_id] or rows
-        html = agency_report(store.payload(own[-1]), lang_of(request), utcnow(), rows)
+        try:
+            payload = store.payload(own[-1])
+        except (BundleError, ValueError) as exc:  # ValueError: pydantic's, a model refusal
+            # Its bytes changed since they were stored, or retention pruned them: say so,
+            # and what still holds (the summary row, the history), instead of a server error.
+            audit(engine, viewer.name, "unreadable", str(exc)[:200], source(request))
+            return page(request, "unreadable", status=409, viewer=viewer, csrf=csrf,
+                        unit=hierarchy.units[unit_id], row=own[-1],
+                        pruned=isinstance(exc, BundlePruned))  # fmt: skip
+        html = agency_report(payload, lang_of(request), utcnow(), rows)
         # The report's own policy (the middleware sets it): its one hashed script, the
         # inventory table's sorting, and its inline styles.
         request.state.csp = content_security_policy()
         return HTMLResponse(html)
 
     @app.get("/findings")
-    def findings_page(request: Request) -> Response:
-        found = signed_in(request)
-        if found is None:
-            return to_login()
-        viewer, csrf = found
+    def findings_page(request: Request, session: Session) -> Response:
+        viewer, csrf = session
+        hierarchy = store.hierarchy
         query = _finding_query(request)
-        rows = _findings_for(store, viewer, query)
         if request.query_params.get("format") == "csv":
             audit(engine, viewer.name, "export", f"findings {request.url.query}"[:500],
                   source(request))  # fmt: skip
-            return _csv(rows)
-        return page(request, "findings", viewer=viewer, csrf=csrf, query=query, rows=rows,
-                    csv_href=f"/findings?{request.url.query}&format=csv")  # fmt: skip
+            return _csv(_all_findings(store, hierarchy, viewer, query))
+        size = _limit(request)
+        rows = _findings_for(store, hierarchy, viewer, query, size + 1)
+        return page(request, "findings", viewer=viewer, csrf=csrf, query=query,
+                    rows=rows[:size], pager=_pager(request, query.offset, len(rows), size),
+                    groups=_group_choices(hierarchy, viewer),
+                    csv_href=_href(request, format="csv", offset=None))  # fmt: skip
 
     @app.get("/inventory")
-    def inventory_page(request: Request) -> Response:
-        found = signed_in(request)
-        if found is None:
-            return to_login()
-        viewer, csrf = found
+    def inventory_page(request: Request, session: Session) -> Response:
+        viewer, csrf = session
+        hierarchy = store.hierarchy
         query = _inventory_query(request)
-        rows = search_inventory(engine, viewer.units(store.hierarchy), query)
-        return page(request, "inventory", viewer=viewer, csrf=csrf, query=query, rows=rows)
+        size = _limit(request)
+        rows = _inventory_for(store, hierarchy, viewer, query, size + 1)
+        return page(request, "inventory", viewer=viewer, csrf=csrf, query=query,
+                    rows=rows[:size], pager=_pager(request, query.offset, len(rows), size),
+                    groups=_group_choices(hierarchy, viewer))  # fmt: skip
+
+    @app.get("/registry")
+    def registry_page(request: Request, session: Session) -> Response:
+        """The unit registry, read-only: what the collector accepts bundles from."""
+        viewer, csrf = session
+        hierarchy = store.hierarchy
+        lines = registry_lines(hierarchy, viewer.units(hierarchy))
+        return page(request, "registry", viewer=viewer, csrf=csrf, lines=lines,
+                    groups=hierarchy.groups)  # fmt: skip
 
     # -- the read-only API -------------------------------------------------------------------
+    @app.get("/api/v1/units")
+    def api_units(request: Request) -> Response:
+        viewer = api_viewer(request)
+        if viewer is None:
+            return _unauthorized()
+        hierarchy = store.hierarchy
+        visible = viewer.units(hierarchy)
+        latest = store.latest_rows()
+        items = [
+            {
+                "id": u.id,
+                "name": u.name,
+                "level": u.level.value,
+                "groups": list(u.groups),
+                "latest_sweep": latest[u.id]["sweep_id"] if u.id in latest else None,
+                "latest_started": latest[u.id]["started"] if u.id in latest else None,
+                "score": latest[u.id]["score"]["overall"] if u.id in latest else None,
+                "cap": latest[u.id]["score"].get("cap") if u.id in latest else None,
+            }
+            for u in sorted(hierarchy.current(), key=lambda u: u.id)
+            if u.id in visible
+        ]
+        offset = _number(request, "offset")
+        size = _limit(request)
+        return _api_page(request, items[offset : offset + size + 1], offset, size)
+
     @app.get("/api/v1/findings")
     def api_findings(request: Request) -> Response:
         viewer = api_viewer(request)
         if viewer is None:
             return _unauthorized()
-        return JSONResponse(_findings_for(store, viewer, _finding_query(request)))
+        query = _finding_query(request)
+        size = _limit(request)
+        rows = _findings_for(store, store.hierarchy, viewer, query, size + 1)
+        return _api_page(request, rows, query.offset, size)
 
     @app.get("/api/v1/inventory")
     def api_inventory(request: Request) -> Response:
         viewer = api_viewer(request)
         if viewer is None:
             return _unauthorized()
-        rows = search_inventory(engine, viewer.units(store.hierarchy), _inventory_query(request))
-        return JSONResponse(rows)
+        query = _inventory_query(request)
+        size = _limit(request)
+        rows = _inventory_for(store, store.hierarchy, viewer, query, size + 1)
+        return _api_page(request, rows, query.offset, size)
 
     return app
 
 
-def _score(row: dict[str, Any] | None) -> float | None:
-    return None if row is None else row["score"]["overall"]
+def _heading(viewer: Viewer, hierarchy: Hierarchy) -> str:
+    if viewer.group_id and viewer.group_id in hierarchy.groups:
+        return hierarchy.groups[viewer.group_id]
+    if viewer.unit_id and viewer.unit_id in hierarchy.units:
+        return hierarchy.units[viewer.unit_id].name
+    return hierarchy.province_name
+
+
+def _href(request: Request, **changes: str | None) -> str:
+    """This page's address with some query parameters changed (None: removed)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    params += [(k, v) for k, v in changes.items() if v is not None]
+    query = urllib.parse.urlencode(params)
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
+def _pager(request: Request, offset: int, fetched: int, size: int) -> dict[str, Any]:
+    """The previous and next page links of a search that asked for one row more than a
+    page: that row tells whether there is a next page."""
+    return {
+        "first": offset + 1 if fetched else 0,
+        "last": offset + min(fetched, size),
+        "previous": _href(request, offset=str(max(0, offset - size))) if offset else None,
+        "next": _href(request, offset=str(offset + size)) if fetched > size else None,
+    }
+
+
+def _api_page(request: Request, rows: list[dict[str, Any]], offset: int, size: int) -> JSONResponse:
+    """One page of an API answer, with the address of the next one (None at the end)."""
+    more = len(rows) > size
+    return JSONResponse(
+        {
+            "items": rows[:size],
+            "offset": offset,
+            "limit": size,
+            "next": _href(request, offset=str(offset + size)) if more else None,
+        }
+    )
+
+
+def _limit(request: Request) -> int:
+    """Rows per page: ``limit`` (1 to 1,000) when a script asks, else the console's page."""
+    return min(max(_number(request, "limit") or PAGE, 1), MAX_LIMIT)
 
 
 def _number(request: Request, name: str) -> int:
@@ -286,6 +457,7 @@ def _finding_query(request: Request) -> FindingQuery:
         severity=q.get("severity", "")[:16],
         status=q.get("status", "fail")[:16],
         unit=q.get("unit", "")[:64],
+        group=q.get("group", "")[:64],
         host=q.get("host", "")[:64],
         text=q.get("q", "")[:200],
         offset=_number(request, "offset"),
@@ -298,16 +470,63 @@ def _inventory_query(request: Request) -> InventoryQuery:
         ip=q.get("ip", "")[:64],
         mac=q.get("mac", "")[:32],
         unit=q.get("unit", "")[:64],
+        group=q.get("group", "")[:64],
+        device_type=q.get("type", "")[:32],
+        os=q.get("os", "")[:100],
+        service=q.get("service", "")[:100],
         text=q.get("q", "")[:200],
         offset=_number(request, "offset"),
     )
 
 
-def _findings_for(store: SqlStore, viewer: Viewer, query: FindingQuery) -> list[dict[str, Any]]:
-    visible = viewer.units(store.hierarchy)
-    if query.unit and query.unit not in visible:
-        return []  # outside the scope: nothing, not an error that says it exists
-    return search_findings(store.engine, visible, query)
+def _scope(hierarchy: Hierarchy, viewer: Viewer, unit: str, group: str) -> set[str]:
+    """The units a search covers: the viewer's, narrowed to one unit or one group. Outside
+    the viewer's scope that is nothing, not an error that says the unit exists."""
+    visible = viewer.units(hierarchy)
+    if unit:
+        visible &= set(hierarchy.lineage(unit)) if unit in hierarchy.units else set()
+    if group:
+        members = {old for u in hierarchy.members(group) for old in hierarchy.lineage(u.id)}
+        visible &= members
+    return visible
+
+
+def _findings_for(
+    store: SqlStore, hierarchy: Hierarchy, viewer: Viewer, query: FindingQuery, limit: int
+) -> list[dict[str, Any]]:
+    units = _scope(hierarchy, viewer, query.unit, query.group)
+    return search_findings(store.engine, units, query, limit) if units else []
+
+
+def _all_findings(
+    store: SqlStore, hierarchy: Hierarchy, viewer: Viewer, query: FindingQuery
+) -> list[dict[str, Any]]:
+    """Every matching finding, for the CSV export (a meeting's list is not cut at a page)."""
+    out: list[dict[str, Any]] = []
+    offset = 0
+    while True:
+        rows = _findings_for(store, hierarchy, viewer, replace(query, offset=offset), EXPORT_BATCH)
+        out += rows
+        if len(rows) < EXPORT_BATCH:
+            return out
+        offset += len(rows)
+
+
+def _inventory_for(
+    store: SqlStore, hierarchy: Hierarchy, viewer: Viewer, query: InventoryQuery, limit: int
+) -> list[dict[str, Any]]:
+    units = _scope(hierarchy, viewer, query.unit, query.group)
+    return search_inventory(store.engine, units, query, limit) if units else []
+
+
+def _group_choices(hierarchy: Hierarchy, viewer: Viewer) -> dict[str, str]:
+    """The groups a search may be narrowed to: those with a unit the viewer may see."""
+    visible = viewer.units(hierarchy)
+    return {
+        gid: name
+        for gid, name in hierarchy.groups.items()
+        if any(u.id in visible for u in hierarchy.members(gid))
+    }
 
 
 def _csv(rows: list[dict[str, Any]]) -> Response:

@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Select, Table, and_, func, or_, select
+from sqlalchemy import Engine, Select, Table, Text, and_, cast, func, or_, select
 
 from secposture.province.db import schema as t
 
@@ -23,6 +23,7 @@ class FindingQuery:
     severity: str = ""
     status: str = "fail"
     unit: str = ""
+    group: str = ""  # the viewer's units narrowed to one group's (the caller does that)
     host: str = ""
     text: str = ""
     offset: int = 0
@@ -30,11 +31,16 @@ class FindingQuery:
 
 @dataclass(frozen=True, slots=True)
 class InventoryQuery:
-    """An inventory search across the province: IP or MAC prefix, vendor, OS, type, service."""
+    """An inventory search across the province: IP or MAC prefix, device type, OS, a service
+    (port, name, product or version) and free text, every field optional."""
 
     ip: str = ""
     mac: str = ""
     unit: str = ""
+    group: str = ""  # the viewer's units narrowed to one group's (the caller does that)
+    device_type: str = ""
+    os: str = ""  # inside the OS nmap or the device reported: "windows 7"
+    service: str = ""  # inside any service's port, name, product or version: "openssh 7.4"
     text: str = ""  # vendor, host name, OS or device type, inside
     offset: int = 0
 
@@ -62,6 +68,15 @@ def _of_latest_sweeps(table: Table, units: Collection[str]) -> Select[Any]:
                            latest.c.sweep_id == table.c.sweep_id))
         .where(table.c.unit_id.in_(list(units)))
     )  # fmt: skip
+
+
+def _mac(text: str) -> str:
+    """A MAC prefix as stored (lower case, colons), from what a user pastes: Windows'
+    ``4C-79-…`` or Cisco's ``4c79.6e…`` read the same."""
+    digits = "".join(c for c in text.lower() if c in "0123456789abcdef")
+    if len(digits) != len(text.replace("-", "").replace(":", "").replace(".", "")):
+        return text.lower()  # not a MAC: matched as typed (and so, nothing)
+    return ":".join(digits[i : i + 2] for i in range(0, len(digits), 2))
 
 
 def _like(text: str) -> str:
@@ -108,7 +123,17 @@ def search_inventory(
     if query.ip:
         stmt = stmt.where(h.c.ip.like(query.ip.replace("*", "%") + "%", escape="\\"))
     if query.mac:
-        stmt = stmt.where(func.lower(h.c.mac).like(query.mac.lower() + "%", escape="\\"))
+        stmt = stmt.where(func.lower(h.c.mac).like(_mac(query.mac) + "%", escape="\\"))
+    if query.device_type:
+        stmt = stmt.where(h.c.device_type == query.device_type)
+    if query.os:
+        stmt = stmt.where(func.lower(h.c.os).like(_like(query.os.lower()), escape="\\"))
+    if query.service:
+        # Each word inside the services' stored text: "openssh 7.4" finds OpenSSH 7.4p1
+        # whatever the field order; the services of a host are a small JSON list.
+        services = func.lower(cast(h.c.services, Text))
+        for word in query.service.lower().split()[:6]:
+            stmt = stmt.where(services.like(_like(word), escape="\\"))
     if query.text:
         pattern = _like(query.text.lower())
         stmt = stmt.where(

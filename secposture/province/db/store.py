@@ -43,6 +43,10 @@ log = logging.getLogger("secposture.province")
 Row = dict[str, Any]
 
 
+class BundlePruned(BundleError):
+    """A stored sweep whose bytes retention removed: its summary row is all that is left."""
+
+
 class SqlStore:
     """Accept, deduplicate and list one province's bundles in its database."""
 
@@ -244,7 +248,7 @@ class SqlStore:
         with self.engine.connect() as conn:
             data = conn.scalar(select(t.bundles.c.data).where(t.bundles.c.digest == row["digest"]))
         if data is None:
-            raise BundleError(
+            raise BundlePruned(
                 RejectReason.MALFORMED,
                 f"{row['sweep_id']} of {row['agency']}: its bytes were pruned (retention)",
             )

@@ -4,23 +4,15 @@ unit name and banner carrying markup."""
 
 from __future__ import annotations
 
-import http.client
 import json
-import os
-import re
-import shutil
-import subprocess
-import sys
-import time
-import urllib.parse
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
 import pytest
-from bundle_helpers import free_port
+from console_client import PASSWORD, Client, chromium, running_console
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from secposture.bundle.envelope import sign_payload
@@ -30,7 +22,6 @@ from secposture.province.db.store import open_store
 from secposture.province.hierarchy import load_collector_config
 from secposture.province.synthetic import SyntheticUnit, make_payload
 
-PASSWORD = "mật khẩu đủ dài 2026"
 HOSTILE = '<script>document.title="PWNED"</script>'
 UNITS = [
     SyntheticUnit("xa-a", f"UBND xã A {HOSTILE}", Level.COMMUNE, "tn-tinh",
@@ -40,56 +31,9 @@ UNITS = [
     SyntheticUnit("phuong-c", "UBND phường C", Level.WARD, "tn-tinh",
                   Ed25519PrivateKey.generate(), 4, 0.3),
 ]  # fmt: skip
-
-
-class Client:
-    """One browser's worth of cookies against the console, no redirect followed."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.cookies: dict[str, str] = {}
-        self.set_cookies: list[str] = []  # the last reply's Set-Cookie headers, as sent
-
-    def request(
-        self, method: str, path: str, form: dict[str, str] | None = None, token: str = ""
-    ) -> tuple[int, dict[str, str], str]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        headers = {}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        conn.request(method, path, body=body, headers=headers)
-        reply = conn.getresponse()
-        text = reply.read().decode("utf-8", "replace")
-        self.set_cookies = list(reply.headers.get_all("set-cookie") or [])
-        for value in self.set_cookies:
-            for name, morsel in SimpleCookie(value).items():
-                if morsel.value:
-                    self.cookies[name] = morsel.value
-                else:
-                    self.cookies.pop(name, None)
-        conn.close()
-        return reply.status, {k.lower(): v for k, v in reply.headers.items()}, text
-
-    def log_in(self, name: str, password: str = PASSWORD) -> int:
-        _, _, form = self.request("GET", "/login")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', form)
-        assert csrf is not None
-        status, _headers, _ = self.request(
-            "POST", "/login", {"csrf": csrf.group(1), "name": name, "password": password}
-        )
-        return status
-
-    def csrf(self) -> str:
-        _, _, page = self.request("GET", "/")
-        found = re.search(r'name="csrf" value="([^"]+)"', page)
-        assert found is not None
-        return found.group(1)
+SILENT = SyntheticUnit(
+    "xa-d", "UBND xã D", Level.COMMUNE, "tn-tinh", Ed25519PrivateKey.generate(), 4, 0.3
+)  # registered, never reports
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +41,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Pat
     tmp = tmp_path_factory.mktemp("console")
     lines = ["[collector]", f'store = "{tmp / "store"}"', "[province]", 'id = "tn-tinh"',
              'name = "Tỉnh Tây Ninh"', "[[group]]", 'id = "cum-1"', 'name = "Cụm 1"']  # fmt: skip
-    for u in UNITS:
-        groups = '["cum-1"]' if u.id != "phuong-c" else "[]"
+    for u in [*UNITS, SILENT]:
+        groups = '["cum-1"]' if u.id in ("xa-a", "xa-b") else "[]"
         lines += ["[[unit]]", f"id = {json.dumps(u.id)}", f"name = {json.dumps(u.name)}",
                   f'level = "{u.level.value}"', f"groups = {groups}",
                   f'keys = ["{u.public_key}"]']  # fmt: skip
@@ -116,25 +60,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Pat
     add_user(store.engine, "bi-khoa", Role.UNIT, PASSWORD, hierarchy=h, unit="phuong-c")
     tokens = {"xa-b": add_token(store.engine, "xa-b-bi", Role.UNIT, hierarchy=h, unit="xa-b")}
     store.engine.dispose()
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "secposture", "collector", "console", "-c", str(config_path),
-         "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "NO_PROXY": "*"},
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
-                "GET", "/api/v1/health"
-            )
-            break
-        except OSError:
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
-            time.sleep(0.1)
-    yield port, config_path, tokens
-    proc.terminate()
-    proc.wait(10)
+    with running_console(config_path) as port:
+        yield port, config_path, tokens
 
 
 def test_anonymous_gets_the_login_page_and_the_api_401(
@@ -177,13 +104,13 @@ def test_a_unit_user_sees_its_own_unit_and_nothing_of_another(
     assert status == 404 and "UBND xã A" not in other
     assert me.request("GET", "/units/xa-khong-co")[0] == 404  # the same as a unit that exists
     _, _, found = me.request("GET", "/findings?unit=xa-a&status=")
-    assert "0 dòng" in found and 'href="/units/xa-a"' not in found
+    assert "Không có kết quả nào khớp" in found and 'href="/units/xa-a"' not in found
     _, _, exported = me.request("GET", "/findings?unit=xa-a&status=&format=csv")
     assert exported.strip().splitlines()[1:] == []
     own = me.request("GET", "/findings?status=&format=csv")[2].strip().splitlines()[1:]
     assert own and all(line.startswith("xa-b,") for line in own)
     status, _, body = me.request("GET", "/api/v1/inventory", token=tokens["xa-b"])
-    assert status == 200 and {h["unit_id"] for h in json.loads(body)} == {"xa-b"}
+    assert status == 200 and {h["unit_id"] for h in json.loads(body)["items"]} == {"xa-b"}
 
 
 def test_a_group_user_sees_only_its_group(console: tuple[int, Path, dict[str, str]]) -> None:
@@ -197,6 +124,136 @@ def test_a_group_user_sees_only_its_group(console: tuple[int, Path, dict[str, st
     assert group.request("GET", "/units/phuong-c")[0] == 404
     _, _, devices = group.request("GET", "/inventory")
     assert "phuong-c" not in devices and "xa-a" in devices
+
+
+def test_the_overview_ranks_counts_bands_names_common_findings_and_the_silent(
+    console: tuple[int, Path, dict[str, str]],
+) -> None:
+    port, _, _ = console
+    me = Client(port)
+    assert me.log_in("tinh") == 303
+    status, _, page = me.request("GET", "/")
+    assert status == 200
+    for heading in ("Xếp hạng các đơn vị", "Số đơn vị theo mức", "Vấn đề phổ biến toàn tỉnh",
+                    "Xu hướng theo tuần", "Đơn vị quá hạn", "Các nhóm đơn vị"):  # fmt: skip
+        assert heading in page, heading
+    # the commune that never sent a bundle is named, as never reported
+    overdue = page.split('id="overdue"')[1]
+    assert "UBND xã D" in overdue and "chưa từng gửi" in overdue
+    # a common finding names the units affected, each linked to its console page
+    common = page.split('id="findings"')[1].split("</section>")[0]
+    assert "vị trí" in common and 'href="/units/' in common
+    # links lead to the console's pages, never to the static pages' files
+    assert 'href="/units/xa-b"' in page and 'href="/groups/cum-1"' in page
+    assert "agencies/" not in page and ".html" not in page
+
+
+def test_group_pages_and_the_registry_follow_the_viewers_scope(
+    console: tuple[int, Path, dict[str, str]],
+) -> None:
+    port, _, _ = console
+    province, group, unit = Client(port), Client(port), Client(port)
+    assert province.log_in("tinh") == group.log_in("cum") == unit.log_in("xa-b-it") == 303
+    status, _, page = province.request("GET", "/groups/cum-1")
+    assert status == 200 and "Cụm 1" in page and "UBND xã B" in page
+    assert "phường C" not in page and "UBND xã D" not in page
+    assert 'href="/findings?group=cum-1"' in page
+    assert group.request("GET", "/groups/cum-1")[0] == 200
+    status, _, page = unit.request("GET", "/groups/cum-1")
+    assert status == 404 and "UBND xã A" not in page  # a unit account has no group page
+    assert province.request("GET", "/groups/khong-co")[0] == 404
+    # a group narrows a search: the group's units only
+    rows = json.loads(province.request("GET", "/api/v1/findings?status=&group=cum-1")[2])
+    assert {f["unit_id"] for f in rows["items"]} == {"xa-a", "xa-b"}
+    # the registry, read-only: every unit for the province, with its keys in full on hover
+    _, _, registry = province.request("GET", "/registry")
+    for u in [*UNITS, SILENT]:
+        assert f"<code>{u.id}</code>" in registry and f'title="{u.public_key}"' in registry
+    assert "collector units" in registry and "<form" not in registry.split("<main")[-1]
+    _, _, mine = unit.request("GET", "/registry")
+    assert "<code>xa-b</code>" in mine and "<code>xa-a</code>" not in mine
+    assert "<code>phuong-c</code>" not in mine
+
+
+def test_the_language_switch_keeps_the_query_and_pages_follow_on(
+    console: tuple[int, Path, dict[str, str]],
+) -> None:
+    port, _, _ = console
+    me = Client(port)
+    assert me.log_in("tinh") == 303
+    _, _, page = me.request("GET", "/findings?status=&severity=high")
+    assert 'href="/findings?status=&amp;severity=high&amp;lang=en"' in page
+    _, _, english = me.request("GET", "/findings?status=&severity=high&lang=en")
+    assert '<html lang="en">' in english and "Nothing matches" not in english
+    assert '<option value="high" selected>' in english  # the same search, in English
+    assert '<html lang="en">' in me.request("GET", "/")[2]  # and the choice stays
+    me.request("GET", "/?lang=vi")
+    # The pages: a next link while there is more, carrying the search
+    _, _, first = me.request("GET", "/findings?status=&limit=5")
+    assert 'href="/findings?status=&amp;limit=5&amp;offset=5" rel="next"' in first
+    _, _, second = me.request("GET", "/findings?status=&limit=5&offset=5")
+    assert 'rel="prev"' in second and "Dòng 6–10" in second
+    # The API: following `next` to the end gives every row once
+    seen: list[dict[str, Any]] = []
+    path: str | None = "/api/v1/findings?status=&limit=7"
+    while path:
+        status, _, body = me.request("GET", path)
+        assert status == 200
+        answer = json.loads(body)
+        seen += answer["items"]
+        path = answer["next"]
+    whole = json.loads(me.request("GET", "/api/v1/findings?status=&limit=1000")[2])
+    assert whole["next"] is None and len(seen) > 7
+    assert sorted(f["id"] for f in seen) == sorted(f["id"] for f in whole["items"])
+    units = json.loads(me.request("GET", "/api/v1/units")[2])
+    assert [u["id"] for u in units["items"]] == ["phuong-c", "xa-a", "xa-b", "xa-d"]
+    assert units["items"][3]["latest_sweep"] is None
+
+
+def test_inventory_search_by_mac_in_any_spelling_os_and_service(
+    console: tuple[int, Path, dict[str, str]],
+) -> None:
+    port, _, _ = console
+    me = Client(port)
+    assert me.log_in("tinh") == 303
+
+    def found(query: str) -> list[dict[str, Any]]:
+        answer = json.loads(me.request("GET", f"/api/v1/inventory?{query}")[2])
+        return list(answer["items"])
+
+    everything = found("")
+    assert len(everything) == 12  # four hosts in each of the three units that reported
+    colons = found("mac=02:00:00:00:00:01")
+    assert colons and {h["mac"] for h in colons} == {"02:00:00:00:00:01"}
+    assert found("mac=02-00-00-00-00-01") == colons == found("mac=0200.0000.0001")
+    assert len(found("service=openssh+9.2")) == 12 and found("service=openssh+7.4") == []
+    assert found("type=printer") == []
+
+
+def test_a_stored_bundle_altered_or_pruned_gives_a_clear_page_not_a_server_error(
+    console: tuple[int, Path, dict[str, str]],
+) -> None:
+    from sqlalchemy import update
+
+    from secposture.province.db import schema
+
+    port, config_path, _ = console
+    me = Client(port)
+    assert me.log_in("tinh") == 303
+    store = open_store(load_collector_config(config_path))
+    bundles = schema.bundles
+    ward = bundles.c.unit_id == "phuong-c"
+    with store.engine.begin() as conn:
+        conn.execute(update(bundles).where(ward).values(data=zlib.compress(b'{"x": 1}')))
+    status, _, page = me.request("GET", "/units/phuong-c/report")
+    assert status == 409 and "đã bị thay đổi sau khi máy chủ nhận" in page
+    assert "Traceback" not in page and "UBND phường C" in page
+    with store.engine.begin() as conn:
+        conn.execute(update(bundles).where(ward).values(data=None))
+    status, _, page = me.request("GET", "/units/phuong-c/report")
+    assert status == 409 and "thời hạn lưu giữ" in page
+    store.engine.dispose()
+    assert me.request("GET", "/units/phuong-c")[0] == 200  # the history is still there
 
 
 def test_a_disabled_users_session_stops_and_forms_need_their_csrf_token(
@@ -237,28 +294,8 @@ def test_ten_wrong_passwords_lock_the_account(console: tuple[int, Path, dict[str
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    from secposture.report.outputs.pdf import OFFLINE_FLAGS
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in OFFLINE_FLAGS:  # nothing but the console on loopback can be reached
-        if flag.startswith("--host-resolver-rules="):
-            flag = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'profile'}")
-    options.add_argument("--window-size=1280,900")
-    options.add_experimental_option(
-        "prefs", {"download.default_directory": str(tmp_path / "downloads"),
-                  "download.prompt_for_download": False}
-    )  # fmt: skip
-    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
-    try:
+    with chromium(tmp_path) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_in_chromium_log_in_search_filter_export_open_a_unit_and_log_out(
@@ -286,13 +323,13 @@ def test_in_chromium_log_in_search_filter_export_open_a_unit_and_log_out(
     Select(browser.find_element(By.NAME, "status")).select_by_value("pass")
     browser.find_element(By.CSS_SELECTOR, "form.search button").click()
     wait.until(lambda d: "status=pass" in d.current_url)
-    rows = browser.find_elements(By.CSS_SELECTOR, "main table tbody tr")
+    rows = browser.find_elements(By.CSS_SELECTOR, "main table tbody tr:not(.none)")
     assert rows and all(r.text.split()[0] in ("xa-a", "xa-b") for r in rows)
     Select(browser.find_element(By.NAME, "severity")).select_by_value("high")
     browser.find_element(By.CSS_SELECTOR, "form.search button").click()
     wait.until(lambda d: "severity=high" in d.current_url)
     # Export CSV: the file arrives, with the same rows
-    shown = len(browser.find_elements(By.CSS_SELECTOR, "main table tbody tr"))
+    shown = len(browser.find_elements(By.CSS_SELECTOR, "main table tbody tr:not(.none)"))
     browser.find_element(By.LINK_TEXT, "Xuất CSV").click()
     downloads = tmp_path / "downloads"
     wait.until(lambda d: (downloads / "findings.csv").is_file())
