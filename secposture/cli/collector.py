@@ -51,7 +51,13 @@ def collector_serve(config_path: Path, host: str | None, port: int | None) -> No
 @COLLECTOR_OPT
 @click.option("--host", default="127.0.0.1", show_default=True, help="Listen address.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8444, show_default=True)
-def collector_console(config_path: Path, host: str, port: int) -> None:
+@click.option(
+    "--behind-proxy",
+    is_flag=True,
+    help="Reached through the province's HTTPS reverse proxy on this machine: cookies are "
+    "Secure, and the client address is taken from X-Forwarded-For sent by 127.0.0.1 only.",
+)
+def collector_console(config_path: Path, host: str, port: int, behind_proxy: bool) -> None:
     """Serve the provincial team's console (accounts, overview, findings and inventory search,
     read-only API) until interrupted; on its own address, apart from the upload endpoint.
 
@@ -64,7 +70,7 @@ def collector_console(config_path: Path, host: str, port: int) -> None:
     section = config.collector
     tls = section.tls_cert is not None
     try:
-        app = create_console(config, secure_cookies=tls)
+        app = create_console(config, secure_cookies=tls or behind_proxy)
     except ConfigError as exc:
         config_fail(exc)
     url = f"{'https' if tls else 'http'}://{host}:{port}"
@@ -78,6 +84,10 @@ def collector_console(config_path: Path, host: str, port: int) -> None:
         server_header=False,
         timeout_keep_alive=5,
         log_level="warning",
+        # Without the proxy no forwarded header is believed: the audit log's source is the
+        # connection's own address, which a client cannot forge.
+        proxy_headers=behind_proxy,
+        forwarded_allow_ips="127.0.0.1" if behind_proxy else None,
     )
 
 

@@ -24,12 +24,13 @@ PASSWORD = "mật khẩu đủ dài 2026"
 
 
 @contextmanager
-def running_console(config_path: Path) -> Iterator[int]:
-    """The console of ``config_path`` on a free loopback port, stopped on exit."""
+def running_console(config_path: Path, *options: str) -> Iterator[int]:
+    """The console of ``config_path`` on a free loopback port (with ``options`` on its
+    command line), stopped on exit."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "secposture", "collector", "console", "-c", str(config_path),
-         "--port", str(port)],
+         "--port", str(port), *options],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "NO_PROXY": "*"},
     )  # fmt: skip
     deadline = time.monotonic() + 30
@@ -58,10 +59,15 @@ class Client:
         self.set_cookies: list[str] = []  # the last reply's Set-Cookie headers, as sent
 
     def request(
-        self, method: str, path: str, form: dict[str, str] | None = None, token: str = ""
+        self,
+        method: str,
+        path: str,
+        form: dict[str, str] | None = None,
+        token: str = "",
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], str]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        headers = {}
+        headers = dict(headers or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if token:

@@ -5,6 +5,7 @@ unit name and banner carrying markup."""
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -344,3 +345,38 @@ def test_in_chromium_log_in_search_filter_export_open_a_unit_and_log_out(
     wait.until(lambda d: d.current_url.endswith("/login"))
     browser.get(base + "/findings")
     assert browser.current_url.endswith("/login")
+
+
+def test_behind_the_provinces_https_proxy_cookies_are_secure_and_the_audit_names_the_client(
+    console: tuple[int, Path, dict[str, str]],
+) -> None:
+    from secposture.province.accounts import audit_lines
+
+    direct_port, config_path, _ = console
+
+    def forwarded_failure(client: Client, source: str) -> None:
+        _, _, form = client.request("GET", "/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+        assert csrf is not None
+        status, _, _ = client.request(
+            "POST", "/login", {"csrf": csrf.group(1), "name": "tinh", "password": "sai mật khẩu!"},
+            headers={"X-Forwarded-For": source, "X-Forwarded-Proto": "https"},
+        )  # fmt: skip
+        assert status == 401
+
+    def last_failure_source() -> object:
+        store = open_store(load_collector_config(config_path))
+        failed = [a for a in audit_lines(store.engine, ["login_failed"]) if a["who"] == "tinh"]
+        store.engine.dispose()
+        return failed[-1]["source"]
+
+    # Reached directly, a forwarded header is anyone's claim: not believed
+    forwarded_failure(Client(direct_port), "10.10.0.66")
+    assert last_failure_source() == "127.0.0.1"
+    with running_console(config_path, "--behind-proxy") as port:
+        proxied = Client(port)
+        forwarded_failure(proxied, "10.10.0.77")  # the proxy on this machine names the client
+        assert last_failure_source() == "10.10.0.77"
+        assert proxied.log_in("tinh") == 303
+        (cookie,) = [c for c in proxied.set_cookies if c.startswith("sp_session=")]
+        assert "Secure" in cookie and "HttpOnly" in cookie
