@@ -23,6 +23,7 @@ from secposture import __version__
 from secposture.bundle.envelope import RejectReason
 from secposture.bundle.outbox import MEDIA_TYPE, UPLOAD_PATH
 from secposture.province.accounts import Viewer, token_viewer
+from secposture.province.console.api import UnitsPage, units_page
 from secposture.province.db.store import open_store
 from secposture.province.hierarchy import CollectorConfig
 from secposture.province.store import IngestOutcome, log
@@ -51,18 +52,6 @@ class UploadReply(BaseModel):
     agency: str | None = None
     sweep_id: str | None = None
     latest: bool = False
-
-
-class UnitStatus(BaseModel):
-    """One unit and its last stored bundle, as /api/v1/units lists it."""
-
-    id: str
-    name: str
-    level: str
-    parent: str
-    latest_sweep: str | None
-    latest_started: str | None
-    score: float | None
 
 
 def _reply(outcome: IngestOutcome) -> JSONResponse:
@@ -140,8 +129,9 @@ def create_app(config: CollectorConfig) -> FastAPI:
 
     @app.get(
         "/api/v1/units",
-        response_model=list[UnitStatus],
-        summary="Each unit's last bundle (a read-only API token, 'Authorization: Bearer …')",
+        response_model=UnitsPage,
+        summary="Each unit's latest sweep, one page (a read-only API token, "
+        "'Authorization: Bearer …'; the console answers the same)",
         responses={401: {"description": "no token, or one not valid"}},
     )
     def units(request: Request) -> Any:
@@ -153,26 +143,7 @@ def create_app(config: CollectorConfig) -> FastAPI:
                 status_code=401,
                 headers={"WWW-Authenticate": 'Bearer realm="secposture"'},
             )
-        hierarchy = store.hierarchy
-        visible = viewer.units(hierarchy)
-        latest = store.latest_rows()
-        out = []
-        for unit in sorted(hierarchy.current(), key=lambda u: u.id):
-            if unit.id not in visible:
-                continue
-            row = latest.get(unit.id)
-            out.append(
-                UnitStatus(
-                    id=unit.id,
-                    name=unit.name,
-                    level=unit.level.value,
-                    parent=unit.parent,
-                    latest_sweep=row["sweep_id"] if row else None,
-                    latest_started=row["started"] if row else None,
-                    score=row["score"]["overall"] if row else None,
-                )
-            )
-        return out
+        return units_page(request, store, viewer)
 
     return app
 

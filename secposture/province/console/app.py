@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from importlib import resources
@@ -37,8 +36,8 @@ from secposture.province.accounts import (
     session_viewer,
     token_viewer,
 )
+from secposture.province.console.api import api_page, href, limit_of, number, pager, units_page
 from secposture.province.console.queries import (
-    PAGE,
     FindingQuery,
     InventoryQuery,
     search_findings,
@@ -52,7 +51,6 @@ from secposture.province.render import agency_report
 from secposture.report.outputs.html import content_security_policy, environment, translator
 from secposture.report.view.text import spreadsheet_cell
 
-MAX_LIMIT = 1000  # rows per API call at most
 EXPORT_BATCH = 10_000  # rows per query of a CSV export
 SESSION_COOKIE = "sp_session"
 LOGIN_COOKIE = "sp_login"
@@ -157,8 +155,8 @@ def create_console(config: CollectorConfig, *, secure_cookies: bool = False) -> 
                 version=__version__,
                 # The language switch keeps the page and its query: a search in Vietnamese
                 # reads the same results in English.
-                lang_vi=_href(request, lang="vi", offset=None),
-                lang_en=_href(request, lang="en", offset=None),
+                lang_vi=href(request, lang="vi", offset=None),
+                lang_en=href(request, lang="en", offset=None),
                 **values,
             )
         )
@@ -323,22 +321,22 @@ def create_console(config: CollectorConfig, *, secure_cookies: bool = False) -> 
             audit(engine, viewer.name, "export", f"findings {request.url.query}"[:500],
                   source(request))  # fmt: skip
             return _csv(_all_findings(store, hierarchy, viewer, query))
-        size = _limit(request)
+        size = limit_of(request)
         rows = _findings_for(store, hierarchy, viewer, query, size + 1)
         return page(request, "findings", viewer=viewer, csrf=csrf, query=query,
-                    rows=rows[:size], pager=_pager(request, query.offset, len(rows), size),
+                    rows=rows[:size], pager=pager(request, query.offset, len(rows), size),
                     groups=_group_choices(hierarchy, viewer),
-                    csv_href=_href(request, format="csv", offset=None))  # fmt: skip
+                    csv_href=href(request, format="csv", offset=None))  # fmt: skip
 
     @app.get("/inventory")
     def inventory_page(request: Request, session: Session) -> Response:
         viewer, csrf = session
         hierarchy = store.hierarchy
         query = _inventory_query(request)
-        size = _limit(request)
+        size = limit_of(request)
         rows = _inventory_for(store, hierarchy, viewer, query, size + 1)
         return page(request, "inventory", viewer=viewer, csrf=csrf, query=query,
-                    rows=rows[:size], pager=_pager(request, query.offset, len(rows), size),
+                    rows=rows[:size], pager=pager(request, query.offset, len(rows), size),
                     groups=_group_choices(hierarchy, viewer))  # fmt: skip
 
     @app.get("/registry")
@@ -356,26 +354,7 @@ def create_console(config: CollectorConfig, *, secure_cookies: bool = False) -> 
         viewer = api_viewer(request)
         if viewer is None:
             return _unauthorized()
-        hierarchy = store.hierarchy
-        visible = viewer.units(hierarchy)
-        latest = store.latest_rows()
-        items = [
-            {
-                "id": u.id,
-                "name": u.name,
-                "level": u.level.value,
-                "groups": list(u.groups),
-                "latest_sweep": latest[u.id]["sweep_id"] if u.id in latest else None,
-                "latest_started": latest[u.id]["started"] if u.id in latest else None,
-                "score": latest[u.id]["score"]["overall"] if u.id in latest else None,
-                "cap": latest[u.id]["score"].get("cap") if u.id in latest else None,
-            }
-            for u in sorted(hierarchy.current(), key=lambda u: u.id)
-            if u.id in visible
-        ]
-        offset = _number(request, "offset")
-        size = _limit(request)
-        return _api_page(request, items[offset : offset + size + 1], offset, size)
+        return units_page(request, store, viewer)
 
     @app.get("/api/v1/findings")
     def api_findings(request: Request) -> Response:
@@ -383,9 +362,9 @@ def create_console(config: CollectorConfig, *, secure_cookies: bool = False) -> 
         if viewer is None:
             return _unauthorized()
         query = _finding_query(request)
-        size = _limit(request)
+        size = limit_of(request)
         rows = _findings_for(store, store.hierarchy, viewer, query, size + 1)
-        return _api_page(request, rows, query.offset, size)
+        return api_page(request, rows, query.offset, size)
 
     @app.get("/api/v1/inventory")
     def api_inventory(request: Request) -> Response:
@@ -393,9 +372,9 @@ def create_console(config: CollectorConfig, *, secure_cookies: bool = False) -> 
         if viewer is None:
             return _unauthorized()
         query = _inventory_query(request)
-        size = _limit(request)
+        size = limit_of(request)
         rows = _inventory_for(store, store.hierarchy, viewer, query, size + 1)
-        return _api_page(request, rows, query.offset, size)
+        return api_page(request, rows, query.offset, size)
 
     return app
 
@@ -408,48 +387,6 @@ def _heading(viewer: Viewer, hierarchy: Hierarchy) -> str:
     return hierarchy.province_name
 
 
-def _href(request: Request, **changes: str | None) -> str:
-    """This page's address with some query parameters changed (None: removed)."""
-    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
-    params += [(k, v) for k, v in changes.items() if v is not None]
-    query = urllib.parse.urlencode(params)
-    return f"{request.url.path}?{query}" if query else request.url.path
-
-
-def _pager(request: Request, offset: int, fetched: int, size: int) -> dict[str, Any]:
-    """The previous and next page links of a search that asked for one row more than a
-    page: that row tells whether there is a next page."""
-    return {
-        "first": offset + 1 if fetched else 0,
-        "last": offset + min(fetched, size),
-        "previous": _href(request, offset=str(max(0, offset - size))) if offset else None,
-        "next": _href(request, offset=str(offset + size)) if fetched > size else None,
-    }
-
-
-def _api_page(request: Request, rows: list[dict[str, Any]], offset: int, size: int) -> JSONResponse:
-    """One page of an API answer, with the address of the next one (None at the end)."""
-    more = len(rows) > size
-    return JSONResponse(
-        {
-            "items": rows[:size],
-            "offset": offset,
-            "limit": size,
-            "next": _href(request, offset=str(offset + size)) if more else None,
-        }
-    )
-
-
-def _limit(request: Request) -> int:
-    """Rows per page: ``limit`` (1 to 1,000) when a script asks, else the console's page."""
-    return min(max(_number(request, "limit") or PAGE, 1), MAX_LIMIT)
-
-
-def _number(request: Request, name: str) -> int:
-    value = request.query_params.get(name, "0")
-    return int(value) if value.isdigit() and len(value) < 9 else 0
-
-
 def _finding_query(request: Request) -> FindingQuery:
     q = request.query_params
     return FindingQuery(
@@ -460,7 +397,7 @@ def _finding_query(request: Request) -> FindingQuery:
         group=q.get("group", "")[:64],
         host=q.get("host", "")[:64],
         text=q.get("q", "")[:200],
-        offset=_number(request, "offset"),
+        offset=number(request, "offset"),
     )
 
 
@@ -475,7 +412,7 @@ def _inventory_query(request: Request) -> InventoryQuery:
         os=q.get("os", "")[:100],
         service=q.get("service", "")[:100],
         text=q.get("q", "")[:200],
-        offset=_number(request, "offset"),
+        offset=number(request, "offset"),
     )
 
 

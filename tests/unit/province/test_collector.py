@@ -88,7 +88,7 @@ def units_seen(url: str, token: str) -> list[dict[str, Any]]:
         url + "/api/v1/units", headers={"Authorization": f"Bearer {token}"}
     )
     with urllib.request.urlopen(request, timeout=5) as reply:
-        found: list[dict[str, Any]] = json.load(reply)
+        found: list[dict[str, Any]] = json.load(reply)["items"]
     return found
 
 
