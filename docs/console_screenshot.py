@@ -43,7 +43,7 @@ def main(out: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="console-shot-") as tmp:
         config = write_config(province, Path(tmp))
         store = open_store(load_collector_config(config))
-        silent = {u.id for u in units[:: 17]}  # a few units never report
+        silent = {u.id for u in units[::17]}  # a few units never report
         for week in range(WEEKS):
             started = NOW - timedelta(weeks=WEEKS - 1 - week, hours=20)
             for unit in units:

@@ -10,7 +10,7 @@ newest of its predecessors'.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from secposture.province.hierarchy import Hierarchy, Unit
@@ -30,14 +30,20 @@ class PageScope:
     history: dict[str, list[Row]]  # by unit: its lineage's rows, oldest first
     prefix: str  # path from the page to the output root ("" or "../")
     console: bool = False  # links to the console's pages, not to files beside the page
+    # latest() per unit, once: every section asks for it (60,000 times at 4,000 units)
+    _latest: dict[str, Row | None] = field(default_factory=dict, compare=False, repr=False)
 
     def latest(self, unit_id: str) -> Row | None:
         """The unit's newest own row, else its predecessors' newest; None before any."""
+        if unit_id in self._latest:
+            return self._latest[unit_id]
         rows = self.history.get(unit_id)
-        if not rows:
-            return None
         # Its own rows come last once it reports, so the walk is short.
-        return next((r for r in reversed(rows) if r["agency"] == unit_id), rows[-1])
+        found = (
+            next((r for r in reversed(rows) if r["agency"] == unit_id), rows[-1]) if rows else None
+        )
+        self._latest[unit_id] = found
+        return found
 
     def scores(self) -> list[float]:
         """The latest overall score of every unit that has one."""

@@ -44,7 +44,13 @@ from secposture.province.console.queries import (
     search_inventory,
 )
 from secposture.province.console.registry import registry_lines
-from secposture.province.console.views import History, group_scopes, scope_view, visible_groups
+from secposture.province.console.views import (
+    History,
+    RankPage,
+    group_scopes,
+    scope_view,
+    visible_groups,
+)
 from secposture.province.db.store import BundlePruned, SqlStore, open_store
 from secposture.province.hierarchy import CollectorConfig, Hierarchy
 from secposture.province.render import agency_report
@@ -254,11 +260,13 @@ def create_console(config: CollectorConfig, *, secure_cookies: bool = False) -> 
         units = [u for u in hierarchy.current(now.date()) if u.id in visible]
         groups = visible_groups(hierarchy, visible, now)
         heading = _heading(viewer, hierarchy)
-        view = scope_view(
+        shown = scope_view(
             heading, "province", units, rows, now=now, overdue_days=overdue_days,
             lang=lang_of(request), groups=group_scopes(groups, rows),
+            rank_offset=number(request, "rank"),
         )  # fmt: skip
-        return page(request, "overview", viewer=viewer, csrf=csrf, view=view)
+        return page(request, "overview", viewer=viewer, csrf=csrf, view=shown.view,
+                    ranks=_rank_links(request, shown.ranks), unnamed=shown.unnamed)  # fmt: skip
 
     @app.get("/groups/{group_id}")
     def group_page(request: Request, group_id: str, session: Session) -> Response:
@@ -269,11 +277,12 @@ def create_console(config: CollectorConfig, *, secure_cookies: bool = False) -> 
         group = next((g for g in groups if g.id == group_id), None)
         if group is None:
             return missing(request, viewer, csrf, f"group {group_id}")
-        view = scope_view(
+        shown = scope_view(
             group.name, "group", group.units, history.of(hierarchy), now=now,
-            overdue_days=overdue_days, lang=lang_of(request),
+            overdue_days=overdue_days, lang=lang_of(request), rank_offset=number(request, "rank"),
         )  # fmt: skip
-        return page(request, "group", viewer=viewer, csrf=csrf, view=view, group=group)
+        return page(request, "group", viewer=viewer, csrf=csrf, view=shown.view, group=group,
+                    ranks=_rank_links(request, shown.ranks), unnamed=shown.unnamed)  # fmt: skip
 
     @app.get("/units/{unit_id}")
     def unit_page(request: Request, unit_id: str, session: Session) -> Response:
@@ -377,6 +386,21 @@ def create_console(config: CollectorConfig, *, secure_cookies: bool = False) -> 
         return api_page(request, rows, query.offset, size)
 
     return app
+
+
+def _rank_links(request: Request, ranks: RankPage) -> dict[str, Any]:
+    """The ranking's page links (empty when every unit fits on one page)."""
+
+    def at(offset: int | None) -> str | None:
+        return None if offset is None else href(request, rank=str(offset)) + "#ranking"
+
+    return {
+        "first": ranks.offset + 1,
+        "last": min(ranks.offset + ranks.size, ranks.total),
+        "total": ranks.total,
+        "previous": at(ranks.previous),
+        "next": at(ranks.next),
+    }
 
 
 def _heading(viewer: Viewer, hierarchy: Hierarchy) -> str:

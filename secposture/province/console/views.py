@@ -11,7 +11,7 @@ so a unit retired, a key revoked or a group added shows at once.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -19,11 +19,18 @@ from sqlalchemy import func, select
 from secposture.checks.catalogue import load_catalogue
 from secposture.province.db import schema as t
 from secposture.province.db.store import Row, SqlStore
+from secposture.province.findings import Heat
 from secposture.province.hierarchy import Hierarchy, Unit
 from secposture.province.pages import page_groups
 from secposture.province.rows import PageScope, group_rows, lineage_history
 from secposture.province.views import AggregateView, GroupLine, build_view, group_line
 from secposture.report.outputs.html import translator
+
+# Ranking rows on one page of the console's overview: Tây Ninh's 121 units on one page; at
+# 4,000 units the ranking and its heat maps are paged instead of one 4 MB page.
+RANK_ROWS = 150
+# Units named under each common finding; the rest are one link away (the findings search).
+AFFECTED_SHOWN = 25
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +83,33 @@ def visible_groups(hierarchy: Hierarchy, visible: set[str], on: datetime) -> lis
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class RankPage:
+    """Which rows of the ranking (and of the heat maps, in the same order) a page shows."""
+
+    offset: int
+    total: int
+    size: int = RANK_ROWS
+
+    @property
+    def previous(self) -> int | None:
+        return max(0, self.offset - self.size) if self.offset else None
+
+    @property
+    def next(self) -> int | None:
+        return self.offset + self.size if self.offset + self.size < self.total else None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleView:
+    """A province or group page of the console: the view, the ranking's page, and how many
+    affected units each common finding does not name (by check id)."""
+
+    view: AggregateView
+    ranks: RankPage
+    unnamed: dict[str, int]
+
+
 def scope_view(
     heading: str,
     kind: str,
@@ -86,13 +120,17 @@ def scope_view(
     overdue_days: int,
     lang: str,
     groups: list[tuple[GroupPage, PageScope]] | None = None,
-) -> AggregateView:
-    """The aggregate view of ``units``, its links to the console's own pages."""
+    rank_offset: int = 0,
+) -> ConsoleView:
+    """The aggregate view of ``units``, its links to the console's own pages; the ranking
+    and the heat maps cut to one page of :data:`RANK_ROWS` from ``rank_offset``, and each
+    common finding naming its :data:`AFFECTED_SHOWN` units with the most targets. Every
+    figure (bands, common findings, trend, overdue) still counts every unit."""
     scope = PageScope(heading, kind, sorted(units, key=lambda u: u.id), history, "/", True)
     lines: list[GroupLine] = [
         group_line(group_scope, f"/groups/{group.id}", lang) for group, group_scope in groups or []
     ]
-    return build_view(
+    view = build_view(
         scope,
         catalogue=load_catalogue(),
         now=now,
@@ -101,6 +139,21 @@ def scope_view(
         t=translator(lang),
         groups=lines,
     )
+    shown = RankPage(min(rank_offset, max(0, len(view.ranking) - 1)), len(view.ranking))
+    cut = slice(shown.offset, shown.offset + shown.size)
+    hidden = {f.check_id: len(f.units) - AFFECTED_SHOWN for f in view.findings}
+    view = replace(
+        view,
+        ranking=view.ranking[cut],
+        heat=_cut(view.heat, cut),
+        pillars=_cut(view.pillars, cut) if view.pillars else None,
+        findings=[replace(f, units=f.units[:AFFECTED_SHOWN]) for f in view.findings],
+    )
+    return ConsoleView(view, shown, {c: n for c, n in hidden.items() if n > 0})
+
+
+def _cut(heat: Heat, rows: slice) -> Heat:
+    return Heat(heat.columns, heat.column_ids, heat.rows[rows])
 
 
 def group_scopes(
