@@ -4,7 +4,8 @@ A ``province`` account sees every unit, a ``group`` account the units of its gro
 ``unit`` account its own unit only. Passwords are kept as Argon2id hashes (argon2-cffi, with
 its defaults, which follow RFC 9106's recommendation); session cookies and API tokens are
 random secrets of which the database keeps only the SHA-256, so a copy of the database opens
-no session. Ten wrong passwords in a row lock an account for fifteen minutes; a session ends
+no session. Ten wrong passwords in a row lock an account for fifteen minutes, and an address
+with thirty failed logins in ten minutes is refused until they age out; a session ends
 after two idle hours or twelve in all, when its user is disabled, or when the password is
 reset. Every login, failed login, lockout, export and token use is written to the audit table.
 """
@@ -21,7 +22,7 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from secposture.config.sections import AGENCY_ID
 from secposture.model.records import utcnow
@@ -31,6 +32,10 @@ from secposture.province.hierarchy import Hierarchy
 
 LOCK_AFTER = 10  # wrong passwords in a row
 LOCK_FOR = timedelta(minutes=15)
+# One address trying many accounts (password spraying) locks none of them: it is throttled
+# instead, every login from it refused while it has this many failures in the window.
+THROTTLE_AFTER = 30
+THROTTLE_WINDOW = timedelta(minutes=10)
 SESSION_IDLE = timedelta(hours=2)
 SESSION_MAX = timedelta(hours=12)
 SEEN_EVERY = timedelta(minutes=1)  # how stale a session's last-seen time may be
@@ -212,6 +217,10 @@ def login(
 def _refusal(conn: Connection, name: str, password: str, source: str, now: datetime) -> str | None:
     """Why this login is refused (its audit line written), or None when it may go ahead."""
     at = moment(now)
+    if _recent_failures(conn, source, now) >= THROTTLE_AFTER:
+        _verify(_DUMMY, password)  # the same time as any refusal
+        _audit(conn, name, "throttled", f"{THROTTLE_AFTER}+ failures from {source}", source, at)
+        return "throttled"
     row = conn.execute(select(t.users).where(t.users.c.name == name)).first()
     reason = None
     if row is None:
@@ -238,6 +247,23 @@ def _refusal(conn: Connection, name: str, password: str, source: str, now: datet
     if reason is not None:
         _audit(conn, name, "login_failed", reason, source, at)
     return reason
+
+
+def _recent_failures(conn: Connection, source: str, now: datetime) -> int:
+    """Failed logins from ``source`` within the throttle window."""
+    audit = t.audit
+    return (
+        conn.scalar(
+            select(func.count())
+            .select_from(audit)
+            .where(
+                audit.c.event == "login_failed",
+                audit.c.source == source[:64],
+                audit.c.at > moment(now - THROTTLE_WINDOW),
+            )
+        )
+        or 0
+    )
 
 
 def _verify(hashed: str, password: str) -> bool:

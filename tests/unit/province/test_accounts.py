@@ -13,6 +13,8 @@ from sqlalchemy import Engine, select
 
 from secposture.province.accounts import (
     LOCK_AFTER,
+    THROTTLE_AFTER,
+    THROTTLE_WINDOW,
     LoginRefused,
     Role,
     add_token,
@@ -92,6 +94,25 @@ def test_ten_wrong_passwords_lock_the_account_for_a_while(
     # An unknown name is refused the same way, and audited
     with pytest.raises(LoginRefused):
         login(engine, "khong-co", PASSWORD, source="10.0.0.9")
+
+
+def test_one_address_trying_many_accounts_is_throttled_without_locking_them(
+    registry: tuple[Engine, Hierarchy],
+) -> None:
+    engine, hierarchy = registry
+    add_user(engine, "xa-b-it", Role.UNIT, PASSWORD, hierarchy=hierarchy, unit="xa-b", now=T0)
+    for n in range(THROTTLE_AFTER):  # a spray: a few tries each at many names
+        with pytest.raises(LoginRefused):
+            login(engine, f"ten-{n % 7}", "mat-khau-pho-bien", source="10.9.9.9", now=T0)
+    # now even a right password from that address is refused, and says why in the audit log
+    with pytest.raises(LoginRefused, match="throttled"):
+        login(engine, "xa-b-it", PASSWORD, source="10.9.9.9", now=T0 + timedelta(minutes=1))
+    assert audit_lines(engine, ["throttled"])[-1]["source"] == "10.9.9.9"
+    # another address is not, and the account was never locked
+    assert login(engine, "xa-b-it", PASSWORD, source="10.0.0.5", now=T0 + timedelta(minutes=1))
+    # once the failures age out of the window, the address may log in again
+    later = T0 + THROTTLE_WINDOW + timedelta(seconds=1)
+    assert login(engine, "xa-b-it", PASSWORD, source="10.9.9.9", now=later)
 
 
 def test_a_disabled_or_reset_account_loses_its_sessions(registry: tuple[Engine, Hierarchy]) -> None:
