@@ -28,6 +28,7 @@ from secposture.model.i18n import t
 from secposture.model.records import utcnow
 from secposture.province.accounts import (
     LoginRefused,
+    Role,
     Viewer,
     audit,
     csrf_matches,
@@ -440,9 +441,12 @@ def _inventory_query(request: Request) -> InventoryQuery:
     )
 
 
-def _scope(hierarchy: Hierarchy, viewer: Viewer, unit: str, group: str) -> set[str]:
-    """The units a search covers: the viewer's, narrowed to one unit or one group. Outside
-    the viewer's scope that is nothing, not an error that says the unit exists."""
+def _scope(hierarchy: Hierarchy, viewer: Viewer, unit: str, group: str) -> set[str] | None:
+    """The units a search covers: the viewer's, narrowed to one unit or one group; None for
+    every unit (a province viewer, not narrowed). Outside the viewer's scope that is
+    nothing, not an error that says the unit exists."""
+    if viewer.role is Role.PROVINCE and not unit and not group:
+        return None
     visible = viewer.units(hierarchy)
     if unit:
         visible &= set(hierarchy.lineage(unit)) if unit in hierarchy.units else set()
@@ -456,7 +460,9 @@ def _findings_for(
     store: SqlStore, hierarchy: Hierarchy, viewer: Viewer, query: FindingQuery, limit: int
 ) -> list[dict[str, Any]]:
     units = _scope(hierarchy, viewer, query.unit, query.group)
-    return search_findings(store.engine, units, query, limit) if units else []
+    if units is not None and not units:
+        return []
+    return search_findings(store.engine, units, query, limit)
 
 
 def _all_findings(
@@ -477,7 +483,9 @@ def _inventory_for(
     store: SqlStore, hierarchy: Hierarchy, viewer: Viewer, query: InventoryQuery, limit: int
 ) -> list[dict[str, Any]]:
     units = _scope(hierarchy, viewer, query.unit, query.group)
-    return search_inventory(store.engine, units, query, limit) if units else []
+    if units is not None and not units:
+        return []
+    return search_inventory(store.engine, units, query, limit)
 
 
 def _group_choices(hierarchy: Hierarchy, viewer: Viewer) -> dict[str, str]:

@@ -45,29 +45,17 @@ class InventoryQuery:
     offset: int = 0
 
 
-def _latest() -> Any:
-    newest = (
-        select(t.sweeps.c.unit_id, func.max(t.sweeps.c.started).label("started"))
-        .group_by(t.sweeps.c.unit_id)
-        .subquery()
+def _of_latest_sweeps(table: Table, units: Collection[str] | None) -> Select[Any]:
+    """The rows of ``table`` (findings or hosts) from each of ``units``' latest sweep (every
+    unit's when None: a province viewer's search carries no list of 4,000 ids)."""
+    latest = t.latest_sweeps
+    stmt = select(table).join(
+        latest, and_(latest.c.unit_id == table.c.unit_id, latest.c.sweep_id == table.c.sweep_id)
     )
-    return (
-        select(t.sweeps.c.unit_id, t.sweeps.c.sweep_id)
-        .join(newest, and_(newest.c.unit_id == t.sweeps.c.unit_id,
-                           newest.c.started == t.sweeps.c.started))
-        .subquery()
-    )  # fmt: skip
-
-
-def _of_latest_sweeps(table: Table, units: Collection[str]) -> Select[Any]:
-    """The rows of ``table`` (findings or hosts) from each of ``units``' latest sweep."""
-    latest = _latest()
-    return (
-        select(table)
-        .join(latest, and_(latest.c.unit_id == table.c.unit_id,
-                           latest.c.sweep_id == table.c.sweep_id))
-        .where(table.c.unit_id.in_(list(units)))
-    )  # fmt: skip
+    if units is not None:
+        # Sorted: the same scope is the same statement, whichever process asks.
+        stmt = stmt.where(latest.c.unit_id.in_(sorted(units)))
+    return stmt
 
 
 def _mac(text: str) -> str:
@@ -85,7 +73,7 @@ def _like(text: str) -> str:
 
 
 def search_findings(
-    engine: Engine, units: Collection[str], query: FindingQuery, limit: int = PAGE
+    engine: Engine, units: Collection[str] | None, query: FindingQuery, limit: int = PAGE
 ) -> list[dict[str, Any]]:
     """Findings of the latest sweep of each visible unit that match ``query``."""
     f = t.findings
@@ -113,7 +101,7 @@ def search_findings(
 
 
 def search_inventory(
-    engine: Engine, units: Collection[str], query: InventoryQuery, limit: int = PAGE
+    engine: Engine, units: Collection[str] | None, query: InventoryQuery, limit: int = PAGE
 ) -> list[dict[str, Any]]:
     """Devices of the latest sweep of each visible unit that match ``query``."""
     h = t.hosts

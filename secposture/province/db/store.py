@@ -19,7 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, and_, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from inventory.storage import StoreError, decode_tables
@@ -158,9 +159,6 @@ class SqlStore:
         started = moment(sweep.started)
         try:
             with self.engine.begin() as conn:
-                newest = conn.scalar(
-                    select(func.max(t.sweeps.c.started)).where(t.sweeps.c.unit_id == agency)
-                )
                 conn.execute(
                     insert(t.bundles).values(
                         digest=envelope.digest,
@@ -173,10 +171,10 @@ class SqlStore:
                     )
                 )
                 conn.execute(insert(t.sweeps).values(summary(payload, envelope.digest, now)))
+                latest = _mark_latest(conn, agency, sweep.sweep_id, started)
                 _insert_details(conn, payload)
         except IntegrityError:
             raise self._already(agency, sweep.sweep_id, envelope.digest) from None
-        latest = newest is None or started > newest
         return IngestOutcome(
             True,
             None,
@@ -218,24 +216,20 @@ class SqlStore:
 
     def latest_rows(self) -> dict[str, Row]:
         """The newest stored sweep of each unit, by unit id, in one query."""
-        newest = (
-            select(t.sweeps.c.unit_id, func.max(t.sweeps.c.started).label("started"))
-            .group_by(t.sweeps.c.unit_id)
-            .subquery()
-        )
+        latest = t.latest_sweeps
         query = (
             select(t.sweeps, t.bundles.c.size)
             .join(
-                newest,
+                latest,
                 and_(
-                    newest.c.unit_id == t.sweeps.c.unit_id, newest.c.started == t.sweeps.c.started
+                    latest.c.unit_id == t.sweeps.c.unit_id,
+                    latest.c.sweep_id == t.sweeps.c.sweep_id,
                 ),
             )
             .join(t.bundles, t.bundles.c.digest == t.sweeps.c.digest)
-            .order_by(t.sweeps.c.unit_id, t.sweeps.c.sweep_id)
+            .order_by(t.sweeps.c.unit_id)
         )
         with self.engine.connect() as conn:
-            # Two sweeps with the same start: the one with the greater id, as the pages say.
             return {r.unit_id: _row(r._mapping) for r in conn.execute(query)}
 
     def payload(self, row: Row) -> BundlePayload:
@@ -318,6 +312,29 @@ HOST_COLUMNS = ("unit_id", "sweep_id", "ip", "mac", "vendor", "hostname", "os", 
                 "services")  # fmt: skip
 CHANGE_COLUMNS = ("unit_id", "sweep_id", "kind", "device", "ip", "port", "proto", "before",
                   "after")  # fmt: skip
+
+
+def _mark_latest(conn: Connection, unit_id: str, sweep_id: str, started: str) -> bool:
+    """Make this sweep its unit's latest unless a newer one is held (same start: the greater
+    id, the pages' rule, so the upload reply and the pages agree); whether it now is. One
+    statement, so two collectors storing the same unit's sweeps at once cannot both win:
+    the database serialises the row."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    latest = t.latest_sweeps
+    new = dialect.insert(latest).values(unit_id=unit_id, sweep_id=sweep_id, started=started)
+    newer = or_(
+        new.excluded.started > latest.c.started,
+        and_(new.excluded.started == latest.c.started, new.excluded.sweep_id > latest.c.sweep_id),
+    )
+    conn.execute(
+        new.on_conflict_do_update(
+            index_elements=[latest.c.unit_id],
+            set_={"sweep_id": new.excluded.sweep_id, "started": new.excluded.started},
+            where=newer,
+        )
+    )
+    held = conn.scalar(select(latest.c.sweep_id).where(latest.c.unit_id == unit_id))
+    return held == sweep_id
 
 
 def _insert_details(conn: Connection, payload: BundlePayload) -> None:

@@ -395,3 +395,38 @@ def test_the_registry_commands_keep_the_units_and_their_keys(tmp_path: Path) -> 
     assert retired.exit_code == 0
     status = run(main, ["collector", "store", "status", "--json", "-c", str(config_path)])
     assert json.loads(status.output)["units"] == 2
+
+
+def test_each_units_latest_sweep_follows_one_rule_in_the_reply_the_pages_and_the_searches(
+    backend: tuple[CollectorConfig, Engine],
+) -> None:
+    """Issue #15 (and #17's "two sweeps with the same start disagree"): same start, the
+    greater sweep id is the latest, whatever the order they arrive in; an older one never
+    is; the console's searches read exactly that sweep; and the migration that made the
+    table fills it from the sweeps already held by the same rule."""
+    from alembic import command
+    from alembic.config import Config
+
+    from secposture.province.console.queries import FindingQuery, search_findings
+    from secposture.province.db.engine import MIGRATIONS
+
+    config, engine = backend
+    store = SqlStore(engine, config)
+    first = store.ingest(bundle("phuong-1", T0, seed=1), source="test")
+    greater = store.ingest(bundle("phuong-1", T0, seed=2), source="test")  # same start
+    smaller = store.ingest(bundle("phuong-1", T0, seed=0), source="test")
+    older = store.ingest(bundle("phuong-1", T0 - timedelta(weeks=1), seed=9), source="test")
+    assert [first.latest, greater.latest, smaller.latest, older.latest] == [
+        True, True, False, False,
+    ]  # fmt: skip
+    assert store.latest_rows()["phuong-1"]["sweep_id"] == greater.sweep_id
+    found = search_findings(engine, None, FindingQuery(status=""), limit=10_000)
+    assert found and {f["sweep_id"] for f in found} == {greater.sweep_id}
+    # the table rebuilt by its migration from the sweeps held
+    alembic = Config()
+    alembic.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        alembic.attributes["connection"] = conn
+        command.downgrade(alembic, "0002")
+        command.upgrade(alembic, "head")
+    assert store.latest_rows()["phuong-1"]["sweep_id"] == greater.sweep_id
