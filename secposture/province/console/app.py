@@ -58,7 +58,6 @@ from secposture.province.render import agency_report
 from secposture.report.outputs.html import content_security_policy, environment, translator
 from secposture.report.view.text import spreadsheet_cell
 
-EXPORT_BATCH = 10_000  # rows per query of a CSV export
 SESSION_COOKIE = "sp_session"
 LOGIN_COOKIE = "sp_login"
 CSP = (
@@ -330,7 +329,8 @@ def create_console(config: CollectorConfig, *, secure_cookies: bool = False) -> 
         if request.query_params.get("format") == "csv":
             audit(engine, viewer.name, "export", f"findings {request.url.query}"[:500],
                   source(request))  # fmt: skip
-            return _csv(_all_findings(store, hierarchy, viewer, query))
+            # Every matching row, in one query: a meeting's list is not cut at a page.
+            return _csv(_findings_for(store, hierarchy, viewer, replace(query, offset=0), None))
         size = limit_of(request)
         rows = _findings_for(store, hierarchy, viewer, query, size + 1)
         return page(request, "findings", viewer=viewer, csrf=csrf, query=query,
@@ -457,26 +457,12 @@ def _scope(hierarchy: Hierarchy, viewer: Viewer, unit: str, group: str) -> set[s
 
 
 def _findings_for(
-    store: SqlStore, hierarchy: Hierarchy, viewer: Viewer, query: FindingQuery, limit: int
+    store: SqlStore, hierarchy: Hierarchy, viewer: Viewer, query: FindingQuery, limit: int | None
 ) -> list[dict[str, Any]]:
     units = _scope(hierarchy, viewer, query.unit, query.group)
     if units is not None and not units:
         return []
     return search_findings(store.engine, units, query, limit)
-
-
-def _all_findings(
-    store: SqlStore, hierarchy: Hierarchy, viewer: Viewer, query: FindingQuery
-) -> list[dict[str, Any]]:
-    """Every matching finding, for the CSV export (a meeting's list is not cut at a page)."""
-    out: list[dict[str, Any]] = []
-    offset = 0
-    while True:
-        rows = _findings_for(store, hierarchy, viewer, replace(query, offset=offset), EXPORT_BATCH)
-        out += rows
-        if len(rows) < EXPORT_BATCH:
-            return out
-        offset += len(rows)
 
 
 def _inventory_for(

@@ -73,9 +73,10 @@ def _like(text: str) -> str:
 
 
 def search_findings(
-    engine: Engine, units: Collection[str] | None, query: FindingQuery, limit: int = PAGE
+    engine: Engine, units: Collection[str] | None, query: FindingQuery, limit: int | None = PAGE
 ) -> list[dict[str, Any]]:
-    """Findings of the latest sweep of each visible unit that match ``query``."""
+    """Findings of the latest sweep of each visible unit that match ``query``, ``limit`` of
+    them from the query's offset (every one when None: an export)."""
     f = t.findings
     stmt = _of_latest_sweeps(f, units)
     if query.check:
