@@ -14,13 +14,13 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import replace
 from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 
 from secposture import __version__
 from secposture.bundle.envelope import BundleError
@@ -41,6 +41,7 @@ from secposture.province.console.api import api_page, href, limit_of, number, pa
 from secposture.province.console.queries import (
     FindingQuery,
     InventoryQuery,
+    export_findings,
     search_findings,
     search_inventory,
 )
@@ -329,8 +330,13 @@ def create_console(config: CollectorConfig, *, secure_cookies: bool = False) -> 
         if request.query_params.get("format") == "csv":
             audit(engine, viewer.name, "export", f"findings {request.url.query}"[:500],
                   source(request))  # fmt: skip
-            # Every matching row, in one query: a meeting's list is not cut at a page.
-            return _csv(_findings_for(store, hierarchy, viewer, replace(query, offset=0), None))
+            # Every matching row, streamed: a meeting's list is not cut at a page.
+            units = _scope(hierarchy, viewer, query.unit, query.group)
+            exported: Iterable[tuple[Any, ...]] = (
+                () if units is not None and not units
+                else export_findings(engine, units, replace(query, offset=0), CSV_COLUMNS)
+            )  # fmt: skip
+            return _csv(exported)
         size = limit_of(request)
         rows = _findings_for(store, hierarchy, viewer, query, size + 1)
         return page(request, "findings", viewer=viewer, csrf=csrf, query=query,
@@ -457,7 +463,7 @@ def _scope(hierarchy: Hierarchy, viewer: Viewer, unit: str, group: str) -> set[s
 
 
 def _findings_for(
-    store: SqlStore, hierarchy: Hierarchy, viewer: Viewer, query: FindingQuery, limit: int | None
+    store: SqlStore, hierarchy: Hierarchy, viewer: Viewer, query: FindingQuery, limit: int
 ) -> list[dict[str, Any]]:
     units = _scope(hierarchy, viewer, query.unit, query.group)
     if units is not None and not units:
@@ -484,15 +490,37 @@ def _group_choices(hierarchy: Hierarchy, viewer: Viewer) -> dict[str, str]:
     }
 
 
-def _csv(rows: list[dict[str, Any]]) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    columns = ["unit_id", "check_id", "status", "severity", "ip", "port", "proto", "evidence"]
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([spreadsheet_cell("" if row[c] is None else str(row[c])) for c in columns])
-    return Response(
-        buffer.getvalue().encode("utf-8-sig"),
+CSV_COLUMNS = ("unit_id", "check_id", "status", "severity", "ip", "port", "proto", "evidence",
+               "reason", "waiver")  # fmt: skip
+# What came off a LAN or out of a bundle's free text: a spreadsheet must show it as text. The
+# others are a unit id, enums and a number, which the bundle's model already held to a form.
+CSV_FREE_TEXT = frozenset({"check_id", "ip", "evidence", "reason", "waiver"})
+
+
+def _csv(rows: Iterable[tuple[Any, ...]]) -> Response:
+    """The rows as a CSV download, written as they are read."""
+    free = [c in CSV_FREE_TEXT for c in CSV_COLUMNS]
+
+    def lines() -> Iterator[bytes]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")  # a BOM, so that Excel opens the UTF-8 as UTF-8
+        writer.writerow(CSV_COLUMNS)
+        for n, row in enumerate(rows, start=1):
+            writer.writerow(
+                [
+                    spreadsheet_cell(v) if text else ("" if v is None else v)
+                    for v, text in zip(row, free, strict=True)
+                ]
+            )
+            if n % 2000 == 0:
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue().encode("utf-8")
+
+    return StreamingResponse(
+        lines(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="findings.csv"'},
     )

