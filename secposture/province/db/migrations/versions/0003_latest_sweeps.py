@@ -1,4 +1,5 @@
-"""Each unit's latest sweep as a table the console's searches join (issue #15).
+"""Each unit's latest sweep as a table the console's searches join, and the findings'
+(unit, sweep) index extended with the check (issue #15).
 
 Revision ID: 0003
 Revises: 0002
@@ -34,5 +35,19 @@ def upgrade() -> None:
     )
 
 
+    with op.batch_alter_table("findings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_findings_unit_id_sweep_id"))
+        batch_op.create_index(
+            batch_op.f("ix_findings_unit_id_sweep_id_check_id"),
+            ["unit_id", "sweep_id", "check_id"],
+            unique=False,
+        )
+
+
 def downgrade() -> None:
+    with op.batch_alter_table("findings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_findings_unit_id_sweep_id_check_id"))
+        batch_op.create_index(
+            batch_op.f("ix_findings_unit_id_sweep_id"), ["unit_id", "sweep_id"], unique=False
+        )
     op.drop_table("latest_sweeps")
