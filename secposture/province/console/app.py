@@ -53,6 +53,7 @@ from secposture.province.console.views import (
     scope_view,
     visible_groups,
 )
+from secposture.province.db.engine import refresh_statistics
 from secposture.province.db.store import BundlePruned, SqlStore, open_store
 from secposture.province.hierarchy import CollectorConfig, Hierarchy
 from secposture.province.render import agency_report
@@ -119,6 +120,7 @@ def create_console(config: CollectorConfig, *, secure_cookies: bool = False) -> 
     """The console for the province the config names (its database is the collector's)."""
     store = open_store(config)
     engine = store.engine
+    refresh_statistics(engine)  # and again as the sweeps grow (History)
     history = History(store)
     default_lang = config.collector.lang.value
     overdue_days = config.collector.overdue_after_days

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from secposture.checks.catalogue import load_catalogue
 from secposture.province.db import schema as t
+from secposture.province.db.engine import refresh_statistics
 from secposture.province.db.store import Row, SqlStore
 from secposture.province.findings import Heat
 from secposture.province.hierarchy import Hierarchy, Unit
@@ -64,6 +65,7 @@ class History:
         stamp = self._current_stamp()
         with self._lock:  # one reader re-reads; the others wait for its result
             if stamp != self._stamp:
+                refresh_statistics(self._store.engine)  # the searches' plans, as it grows
                 self._own = group_rows(self._store.rows())
                 self._stamp = stamp
             return self._own

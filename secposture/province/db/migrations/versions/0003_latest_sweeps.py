@@ -34,7 +34,6 @@ def upgrade() -> None:
         "GROUP BY s.unit_id, s.started"
     )
 
-
     with op.batch_alter_table("findings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_findings_unit_id_sweep_id"))
         batch_op.create_index(
