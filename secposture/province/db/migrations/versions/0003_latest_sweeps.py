@@ -1,5 +1,6 @@
-"""Each unit's latest sweep as a table the console's searches join, and the findings'
-(unit, sweep) index extended with the check (issue #15).
+"""Each unit's latest sweep as a table the console's searches join; the findings' (unit,
+sweep) index extended with the check, and their indexes on the check alone and on the
+address dropped (issue #15: no search used them well, and every ingest paid for them).
 
 Revision ID: 0003
 Revises: 0002
@@ -36,6 +37,8 @@ def upgrade() -> None:
 
     with op.batch_alter_table("findings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_findings_unit_id_sweep_id"))
+        batch_op.drop_index(batch_op.f("ix_findings_check_id"))
+        batch_op.drop_index(batch_op.f("ix_findings_ip"))
         batch_op.create_index(
             batch_op.f("ix_findings_unit_id_sweep_id_check_id"),
             ["unit_id", "sweep_id", "check_id"],
@@ -49,4 +52,6 @@ def downgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_findings_unit_id_sweep_id"), ["unit_id", "sweep_id"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_findings_check_id"), ["check_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_findings_ip"), ["ip"], unique=False)
     op.drop_table("latest_sweeps")
