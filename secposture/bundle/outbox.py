@@ -1,10 +1,15 @@
 """The agency's outbox: bundles wait here until the collector has them.
 
-A commune's link may be down for days, so a bundle leaves the outbox only when the collector
-answers that it stored it (or already had it). Until then each push that fails sets the next
-try further out (exponential back-off with jitter, so 200 agencies do not all call back at
-once when the collector returns). A bundle the collector refuses for good (bad signature,
-malformed, too large) moves to ``rejected/`` with the reason beside it: kept, never retried.
+A commune's link may be down for days, so a bundle leaves the outbox only on proof that the
+collector stored it (or already had it): a receipt signed by the collector's key, which the
+agency pins as ``[bundle] collector_key`` (:mod:`secposture.bundle.receipt`). Without a
+pinned key the weaker proof is a JSON reply naming the bundle's unit and sweep. A captive
+portal's ``200 text/html``, a redirect (never followed) or a forged refusal proves nothing
+and leaves the bundle queued. Until then each push that fails sets the next try further out
+(exponential back-off with jitter, so 200 agencies do not all call back at once when the
+collector returns). A bundle the collector refuses for good (bad signature, malformed, too
+large), in a receipt that verifies, moves to ``rejected/`` with the reason beside it: kept,
+never retried. An unverified refusal is only a reason shown beside a bundle still queued.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import random
 import ssl
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +37,7 @@ from secposture.bundle.export import (
     write_bundle,
 )
 from secposture.bundle.keys import load_private_key
+from secposture.bundle.receipt import DELIVERED, ReceiptRefused, verify_receipt
 from secposture.config.errors import ConfigError
 from secposture.config.sections import AgencyConfig
 from secposture.model.records import utcnow
@@ -54,11 +60,12 @@ REFUSALS = frozenset(r.value for r in RejectReason)
 
 @dataclass(frozen=True, slots=True)
 class CollectorReply:
-    """The collector's reply to one upload; status 0 when it could not be reached."""
+    """The reply to one upload, whoever sent it; status 0 when nothing could be reached."""
 
     status: int
     reason: str
     detail: str
+    doc: dict[str, Any] = field(default_factory=dict)  # the JSON body, {} when not JSON
 
     @classmethod
     def from_body(cls, status: int, body: bytes) -> CollectorReply:
@@ -70,7 +77,9 @@ class CollectorReply:
         if not isinstance(doc, dict):
             doc = {}
         reason = str(doc.get("reason") or doc.get("status") or "")
-        return cls(status, reason, str(doc.get("detail", "")))
+        if not doc and 200 <= status < 400:
+            reason = f"HTTP {status}, not the collector's reply"  # a portal's page, a redirect
+        return cls(status, reason[:200], str(doc.get("detail", ""))[:500], doc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +144,14 @@ def queued(config: AgencyConfig) -> list[Path]:
     return sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer in itself (a portal's, a misconfigured proxy's): never
+    followed, since urllib would turn the POST into a GET of some page and call it done."""
+
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
 def post_bundle(url: str, data: bytes, *, cafile: Path | None = None) -> CollectorReply:
     """Upload one bundle; every failure to get a reply is status 0 with the reason."""
     request = urllib.request.Request(  # noqa: S310 - the scheme is checked by the config
@@ -144,8 +161,11 @@ def post_bundle(url: str, data: bytes, *, cafile: Path | None = None) -> Collect
         headers={"Content-Type": MEDIA_TYPE, "User-Agent": f"secposture/{__version__}"},
     )
     context = ssl.create_default_context(cafile=str(cafile)) if cafile else None
+    opener = urllib.request.build_opener(
+        _NoRedirect(), urllib.request.HTTPSHandler(context=context)
+    )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S, context=context) as reply:  # noqa: S310
+        with opener.open(request, timeout=TIMEOUT_S) as reply:
             return CollectorReply.from_body(reply.status, reply.read(65536))
     except urllib.error.HTTPError as exc:
         return CollectorReply.from_body(exc.code, exc.read(65536))
@@ -188,10 +208,9 @@ def push_outbox(
                 reason = entry.get("last_error", "") if unreachable is None else unreachable.detail
                 pending.append(Pending(path.name, reason, max(due, now)))
                 continue
-            reply = post_bundle(
-                section.collector_url, path.read_bytes(), cafile=section.collector_ca
-            )
-            outcome = _outcome(reply)
+            data = path.read_bytes()
+            reply = post_bundle(section.collector_url, data, cafile=section.collector_ca)
+            outcome, why = proof(reply, data, section.collector_key)
             if outcome == "delivered":
                 _move(path, folder / SENT)
                 state.pop(path.name, None)
@@ -205,6 +224,8 @@ def push_outbox(
                 attempts = int(entry.get("attempts", 0)) + 1
                 retry = now + timedelta(seconds=next_delay(attempts, random.random()))  # noqa: S311
                 error = f"{reply.reason}: {reply.detail}" if reply.detail else reply.reason
+                if why:
+                    error = f"{error} ({why})" if error else why
                 state[path.name] = {
                     "attempts": attempts,
                     "next_try": retry.isoformat(),
@@ -218,16 +239,37 @@ def push_outbox(
     return PushResult(tuple(delivered), tuple(pending), tuple(rejected))
 
 
-def _outcome(reply: CollectorReply) -> str:
-    if 200 <= reply.status < 300:
-        return "delivered"
+def proof(reply: CollectorReply, data: bytes, pinned: str | None) -> tuple[str, str]:
+    """What a reply proves about the bundle ``data``: ("delivered" | "rejected" | "pending",
+    why it proves no more, or "")."""
+    if pinned:
+        try:
+            receipt = verify_receipt(reply.doc.get("receipt"), pinned, data)
+        except ReceiptRefused as exc:
+            return "pending", str(exc)
+        if receipt.outcome in DELIVERED:
+            return "delivered", ""
+        if receipt.outcome in REFUSALS and receipt.outcome not in CURABLE:
+            return "rejected", ""
+        return "pending", ""  # a refusal the province can cure by registering the unit or key
+    # No pinned key: the reply must at least be the collector's about this very bundle.
+    if reply.status == 201 and reply.doc.get("sweep_id") and _names(reply.doc, data):
+        return "delivered", ""
     if reply.status == 409 and reply.reason == RejectReason.DUPLICATE.value:
-        return "delivered"  # the collector already has this very bundle
-    # Only the collector's own refusals are final; a proxy's 403 or a 404 from a wrong URL
-    # is a reason to try again later, not to give up on the bundle.
-    if reply.reason in REFUSALS and reply.reason not in CURABLE:
-        return "rejected"
-    return "pending"  # no reply, a server error, or a refusal the province can cure
+        return "pending", "a duplicate reply without a receipt (pin bundle.collector_key)"
+    return "pending", "" if reply.status == 0 else "no proof of delivery (pin bundle.collector_key)"
+
+
+def _names(doc: dict[str, Any], data: bytes) -> bool:
+    """Whether a reply names the bundle's unit and sweep."""
+    try:
+        payload = json.loads(data)["payload"]
+        return bool(
+            doc.get("sweep_id") == payload["sweep"]["sweep_id"]
+            and doc.get("agency") == payload["agency"]["id"]
+        )
+    except (ValueError, KeyError, TypeError):
+        return False
 
 
 def _read_state(path: Path) -> dict[str, dict[str, Any]]:

@@ -220,6 +220,48 @@ def aggregate(config_path: Path, out: Path, quiet: bool, as_json: bool) -> None:
     )
 
 
+@collector_group.group("receipt-key")
+def receipt_key_group() -> None:
+    """The collector's receipt key: it signs each upload's receipt, which agencies verify
+    with its public half ([bundle] collector_key) before a bundle leaves their outbox."""
+
+
+@receipt_key_group.command("init")
+@COLLECTOR_OPT
+def receipt_key_init(config_path: Path) -> None:
+    """Create the receipt key at collector.receipt_key (file:PATH, mode 0600) and print the
+    public line every agency pins as [bundle] collector_key. An existing key is kept."""
+    from secposture.bundle.keys import KeyProblem, create_key, key_file, public_key_text
+
+    config = load_collector(config_path)
+    ref = config.collector.receipt_key
+    path = key_file(ref) if ref else None
+    if path is None:
+        fail(t("collector.receipt_key_ref", message_lang()), exitcodes.USAGE)
+    try:
+        key = create_key(path)
+    except KeyProblem as exc:
+        fail(t("bundle.error", message_lang(), detail=str(exc)), exitcodes.USAGE)
+    click.echo(t("collector.receipt_key_created", message_lang(), path=path), err=True)
+    click.echo(public_key_text(key))
+
+
+@receipt_key_group.command("show")
+@COLLECTOR_OPT
+def receipt_key_show(config_path: Path) -> None:
+    """Print the public line agencies pin as [bundle] collector_key."""
+    from secposture.bundle.keys import KeyProblem, load_private_key, public_key_text
+
+    config = load_collector(config_path)
+    ref = config.collector.receipt_key
+    if ref is None:
+        fail(t("collector.receipt_key_ref", message_lang()), exitcodes.USAGE)
+    try:
+        click.echo(public_key_text(load_private_key(ref)))
+    except KeyProblem as exc:
+        fail(t("bundle.error", message_lang(), detail=str(exc)), exitcodes.USAGE)
+
+
 collector_group.add_command(units_group)
 collector_group.add_command(store_group)
 collector_group.add_command(users_group)

@@ -235,6 +235,12 @@ class BundleSection(_Section):
     # Raw device configurations stay at the agency unless it opts in.
     include_device_configs: bool = False
     max_bytes: Annotated[int, Field(ge=64 * 1024, le=256 * 1024 * 1024)] = DEFAULT_BUNDLE_MAX_BYTES
+    # Issue #17: the public half of the collector's receipt key ("ed25519:…", printed by
+    # `secposture collector receipt-key init`): a bundle counts as delivered only on a
+    # receipt it signed.
+    collector_key: str | None = None
+    # http:// sends the findings in clear: refused unless the config says so.
+    allow_cleartext: bool = False
 
     @field_validator("key")
     @classmethod
@@ -249,6 +255,27 @@ class BundleSection(_Section):
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("must start with https:// (or http:// on a trusted link)")
         return value
+
+    @field_validator("collector_key")
+    @classmethod
+    def _collector_key(cls, value: str | None) -> str | None:
+        # The form `secposture collector receipt-key init` prints: 32 bytes of key in base64.
+        if value is not None and not re.fullmatch(r"ed25519:[A-Za-z0-9+/]{43}=", value):
+            raise ValueError("must be the 'ed25519:…' line the collector printed")
+        return value
+
+    @model_validator(mode="after")
+    def _cleartext(self) -> BundleSection:
+        if (
+            self.collector_url
+            and self.collector_url.startswith("http://")
+            and not (self.allow_cleartext)
+        ):
+            raise ValueError(
+                "collector_url: http:// sends the findings in clear; use https:// "
+                "(or set allow_cleartext = true for a link the province trusts)"
+            )
+        return self
 
 
 class DeviceSection(_Section):

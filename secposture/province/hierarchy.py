@@ -92,6 +92,16 @@ class CollectorSection(_Section):
     # The province still keeps district-level units (refused otherwise: gone since 1/7/2025).
     allow_district: bool = False
     keep_bundles_days: Annotated[int, Field(ge=7, le=36600)] = DEFAULT_KEEP_BUNDLES_DAYS
+    # Issue #17: the Ed25519 key that signs each upload's receipt, by reference (file:PATH or
+    # env:NAME); agencies pin its public half as [bundle] collector_key.
+    receipt_key: str | None = None
+
+    @field_validator("receipt_key")
+    @classmethod
+    def _receipt_key(cls, value: str | None) -> str | None:
+        if value is not None and not is_reference(value):
+            raise ValueError("must be a reference, 'file:PATH' or 'env:NAME', never the key itself")
+        return value
 
     @field_validator("database")
     @classmethod

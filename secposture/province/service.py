@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,11 @@ from starlette.concurrency import run_in_threadpool
 
 from secposture import __version__
 from secposture.bundle.envelope import RejectReason
+from secposture.bundle.keys import KeyProblem, load_private_key
 from secposture.bundle.outbox import MEDIA_TYPE, UPLOAD_PATH
+from secposture.bundle.receipt import DUPLICATE, STORED, Receipt, bundle_digest, sign_receipt
+from secposture.config.errors import ConfigError
+from secposture.model.records import utcnow
 from secposture.province.accounts import Viewer, token_viewer
 from secposture.province.console.api import UnitsPage, units_page
 from secposture.province.db.store import open_store
@@ -52,13 +57,20 @@ class UploadReply(BaseModel):
     agency: str | None = None
     sweep_id: str | None = None
     latest: bool = False
+    # Issue #17: the collector's signed statement of what became of these bytes; the agent
+    # lets a bundle leave its outbox only on one that verifies under its pinned key.
+    receipt: dict[str, str] | None = None
 
 
-def _reply(outcome: IngestOutcome) -> JSONResponse:
+Signer = Callable[[IngestOutcome, bytes], dict[str, str]] | None
+
+
+def _reply(outcome: IngestOutcome, receipt: dict[str, str] | None = None) -> JSONResponse:
+    body = {**outcome.as_dict(), "receipt": receipt}
     if outcome.accepted or outcome.reason is None:
-        return JSONResponse(outcome.as_dict(), status_code=201)
+        return JSONResponse(body, status_code=201)
     headers = {"Connection": "close"} if outcome.reason is RejectReason.TOO_LARGE else None
-    return JSONResponse(outcome.as_dict(), status_code=STATUS[outcome.reason], headers=headers)
+    return JSONResponse(body, status_code=STATUS[outcome.reason], headers=headers)
 
 
 def _refuse(reason: RejectReason, detail: str, source: str) -> JSONResponse:
@@ -66,10 +78,43 @@ def _refuse(reason: RejectReason, detail: str, source: str) -> JSONResponse:
     return _reply(IngestOutcome(False, reason, detail))
 
 
+def receipt_signer(config: CollectorConfig) -> Signer:
+    """What signs the upload replies: the collector's receipt key, when the config names one
+    (``[collector] receipt_key``); ConfigError (one line) when it cannot be read."""
+    ref = config.collector.receipt_key
+    if ref is None:
+        return None
+    try:
+        key = load_private_key(ref)
+    except KeyProblem as exc:
+        raise ConfigError("collector.receipt_key", str(exc)) from None
+    province = config.province.id
+
+    def sign(outcome: IngestOutcome, data: bytes) -> dict[str, str]:
+        if outcome.accepted:
+            result = STORED
+        elif outcome.reason is RejectReason.DUPLICATE:
+            result = DUPLICATE
+        else:
+            result = outcome.reason.value if outcome.reason else "refused"
+        receipt = Receipt(
+            digest=bundle_digest(data),
+            outcome=result,
+            unit=outcome.agency_id,
+            sweep_id=outcome.sweep_id,
+            received=utcnow().isoformat(),
+            province=province,
+        )
+        return sign_receipt(receipt, key)
+
+    return sign
+
+
 def create_app(config: CollectorConfig) -> FastAPI:
     """The collector's ASGI application for one province."""
     section = config.collector
     store = open_store(config)
+    signer = receipt_signer(config)
     limit = section.max_bundle_bytes
     app = FastAPI(
         title="secposture collector",
@@ -120,8 +165,9 @@ def create_app(config: CollectorConfig) -> FastAPI:
                 return _refuse(
                     RejectReason.TOO_LARGE, f"body exceeds the {limit}-byte limit", source
                 )
-        outcome = await run_in_threadpool(store.ingest, bytes(body), source=source)
-        return _reply(outcome)
+        data = bytes(body)
+        outcome = await run_in_threadpool(store.ingest, data, source=source)
+        return _reply(outcome, signer(outcome, data) if signer else None)
 
     @app.get("/api/v1/health", summary="Is the collector up")
     def health() -> dict[str, str]:

@@ -30,7 +30,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from secposture.bundle.envelope import BundleError, canonical_json, sign_payload
-from secposture.bundle.keys import public_key_text
+from secposture.bundle.keys import create_key, public_key_text
 from secposture.bundle.outbox import (
     MEDIA_TYPE,
     SENT,
@@ -109,7 +109,10 @@ class Province:
 
     def __init__(self, tmp: Path, port: int | None = None) -> None:
         url = f"http://127.0.0.1:{port}" if port else None
-        self.config = agency_config(tmp / "agency", url)
+        # The collector signs its receipts; the agency pins the public half (issue #17).
+        self.receipt_key = tmp / "collector-keys" / "receipt.key"
+        self.collector_key = public_key_text(create_key(self.receipt_key))
+        self.config = agency_config(tmp / "agency", url, collector_key=self.collector_key)
         self.public = make_key(self.config)
         self.sweeps = store_sweeps(self.config, 2)
         self.other_key = Ed25519PrivateKey.generate()
@@ -130,6 +133,7 @@ class Province:
                 },
             ],
             max_bundle_bytes=LIMIT,
+            receipt_key=f"file:{self.receipt_key}",
         )
         self.store_root = tmp / "collector"
         paths = queue_sweeps(self.config, self.sweeps)
@@ -400,3 +404,108 @@ def test_one_key_cannot_belong_to_two_units(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="registered for both xa-a and xa-b"):
         load_collector_config(toml)
+
+
+# --- issue #17: a bundle leaves the outbox only on proof ------------------------------------
+
+
+class _Impostor:
+    """Something on the path that answers uploads without being the collector: a captive
+    portal's page, a redirect, a forged refusal, a receipt signed by another key."""
+
+    def __init__(self, port: int, answer: str, collector_key: Ed25519PrivateKey) -> None:
+        import http.server
+        import threading
+
+        self.requests: list[tuple[str, str]] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *_args: object) -> None:
+                pass
+
+            def _send(self, status: int, ctype: str, body: bytes, **headers: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                outer.requests.append(("GET", self.path))
+                self._send(200, "text/html", b"<html>Welcome to the hotel wifi</html>")
+
+            def do_POST(self) -> None:
+                data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                outer.requests.append(("POST", self.path))
+                if answer == "portal":
+                    self._send(200, "text/html", b"<html>Please log in to the wifi</html>")
+                elif answer == "redirect":
+                    self._send(302, "text/html", b"", Location="/portal/login")
+                elif answer == "forged_403":
+                    forged = b'{"status":"rejected","reason":"bad_signature","detail":"x"}'
+                    self._send(403, "application/json", forged)
+                else:  # a well-formed reply and receipt, signed by the wrong key
+                    from secposture.bundle.receipt import Receipt, bundle_digest, sign_receipt
+
+                    receipt = Receipt(bundle_digest(data), "stored", AGENCY, "x",
+                                      "2026-12-03T00:00:00+00:00", "tn-tinh")  # fmt: skip
+                    doc = {"status": "accepted", "reason": None, "detail": "stored",
+                           "agency": AGENCY, "sweep_id": "x",
+                           "receipt": sign_receipt(receipt, collector_key)}  # fmt: skip
+                    self._send(201, "application/json", json.dumps(doc).encode())
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> _Impostor:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("answer", ["portal", "redirect", "forged_403", "foreign_receipt"])
+def test_a_reply_that_proves_nothing_leaves_the_bundle_queued_until_the_collector_has_it(
+    tmp_path: Path, answer: str
+) -> None:
+    """Issue #17: a captive portal's 200 page, a 302 (never followed), a forged 403
+    bad_signature and a receipt signed by another key each leave the bundle in the outbox
+    with the reason shown; the real collector then stores it and its signed receipt moves
+    it to sent/."""
+    port = free_port()
+    province = Province(tmp_path, port)
+    outbox = outbox_dir(province.config)
+    waiting = sorted(p.name for p in outbox.glob("*.bundle"))
+    with _Impostor(port, answer, Ed25519PrivateKey.generate()) as impostor:
+        result = push_outbox(province.config, force=True)
+    assert result.delivered == () and result.rejected == ()
+    assert sorted(p.name for p in outbox.glob("*.bundle")) == waiting  # nothing left the outbox
+    assert not (outbox / SENT).exists() and not (outbox / "rejected").exists()
+    assert ("GET", "/portal/login") not in impostor.requests  # the redirect was not followed
+    reasons = " ".join(p.reason for p in result.pending)
+    expected = {
+        "portal": "not the collector's reply",
+        "redirect": "not the collector's reply",
+        "forged_403": "no receipt",
+        "foreign_receipt": "not signed by the pinned collector key",
+    }[answer]
+    assert expected in reasons, reasons
+    with running_collector(province.toml, port):
+        delivered = push_outbox(province.config, force=True)
+    assert sorted(delivered.delivered) == waiting and delivered.done
+    assert sorted(f"{s}.bundle" for s in stored_bundles(province.toml)) == waiting
+
+
+def test_cleartext_needs_saying_so_and_the_pinned_key_must_be_a_key(tmp_path: Path) -> None:
+    from secposture.config.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="http:// sends the findings in clear"):
+        agency_config(tmp_path, "http://10.0.0.5:8443", allow_cleartext=False)
+    with pytest.raises(ConfigError, match="collector_key"):
+        agency_config(tmp_path, "https://collector.example", collector_key="ed25519:ngan")
+    assert agency_config(tmp_path, "https://collector.example").bundle is not None
