@@ -33,6 +33,7 @@ from apscheduler.events import (
 )
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from inventory.storage import StoreError, atomic_write_bytes
 from secposture.agent.chain import Job
@@ -42,6 +43,7 @@ from secposture.agent.paths import agent_file, agent_lock_file, job_store_file
 from secposture.agent.runner import Runner
 from secposture.agent.runs import RunRecord, RunStatus, RunTrigger, new_record
 from secposture.agent.stopping import Stopper
+from secposture.config.errors import ConfigError
 from secposture.config.sections import AgencyConfig, ScheduleSection
 from secposture.model import exitcodes
 from secposture.model.records import utcnow
@@ -71,6 +73,34 @@ def scheduled_sweep(agency_id: str) -> None:
     if agent is None:
         raise RuntimeError(f"no agent for {agency_id} is running in this process")
     agent.scheduled_run()
+
+
+# How often the agent looks at its outbox between sweeps (issue #17): each bundle is still
+# sent only when its own back-off says so (1, 2, 4 … minutes up to 6 hours), so a collector
+# back after a day's outage has this week's bundle within minutes, not at next week's sweep.
+DELIVERY_EVERY = timedelta(minutes=5)
+
+
+def deliver_outbox(agency_id: str, now: datetime | None = None) -> None:
+    """The job store's delivery job: push the due bundles of the agency's outbox."""
+    from secposture.bundle.outbox import push_outbox
+
+    agent = _AGENTS.get(agency_id)
+    if agent is None:
+        raise RuntimeError(f"no agent for {agency_id} is running in this process")
+    try:
+        result = push_outbox(agent.config, now=now)
+    except (ConfigError, OSError) as exc:
+        event("delivery_failed", logging.WARNING, reason=one_line(exc))
+        return
+    if result.delivered or result.rejected:
+        event("delivered", delivered=len(result.delivered), rejected=len(result.rejected),
+              waiting=len(result.pending))  # fmt: skip
+
+
+def delivery_job_id(config: AgencyConfig) -> str:
+    """The agency's outbox delivery job id in the job store."""
+    return f"deliver-{config.agency.id}"
 
 
 def job_id(config: AgencyConfig) -> str:
@@ -204,8 +234,12 @@ class Agent:
                         url=f"sqlite:///{job_store_file(config)}", tablename=TABLE
                     )
                 },
-                # One worker: with max_instances=1 a due run waits for nothing else.
-                executors={"default": ThreadPoolExecutor(max_workers=1)},
+                # One worker: with max_instances=1 a due run waits for nothing else. Delivery
+                # has its own, so a bundle goes out while a long sweep runs.
+                executors={
+                    "default": ThreadPoolExecutor(max_workers=1),
+                    "delivery": ThreadPoolExecutor(max_workers=1),
+                },
             )
             self.scheduler.add_listener(self._on_event, EVENTS)
             self.scheduler.add_job(
@@ -220,6 +254,18 @@ class Agent:
                 misfire_grace_time=int(grace(schedule).total_seconds()),
                 **({} if first is None else {"next_run_time": first}),
             )
+            if config.bundle is not None and config.bundle.collector_url:
+                self.scheduler.add_job(
+                    deliver_outbox,
+                    IntervalTrigger(seconds=int(DELIVERY_EVERY.total_seconds())),
+                    args=[config.agency.id],
+                    id=delivery_job_id(config),
+                    name=f"outbox delivery of {config.agency.id}",
+                    replace_existing=True,
+                    coalesce=True,
+                    max_instances=1,
+                    executor="delivery",
+                )
             atomic_write_bytes(
                 agent_file(config),
                 json.dumps(
@@ -302,6 +348,8 @@ class Agent:
     def _on_event(self, ev: Any) -> None:
         """Log the scheduler's own events; a missed run is also recorded for `agent status`."""
         jid = job_id(self.config)
+        if getattr(ev, "job_id", jid) != jid:
+            return  # the outbox delivery job: it logs its own events, and is no sweep
         if ev.code == EVENT_SCHEDULER_STARTED and self.runner.stop.is_set():
             self._shutdown()  # the stop signal came while the scheduler was starting
         elif ev.code == EVENT_SCHEDULER_STARTED:

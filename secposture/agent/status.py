@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from secposture.agent.locks import holder
+
+if TYPE_CHECKING:
+    from secposture.bundle.outbox import Pending
 from secposture.agent.paths import (
     agent_lock_file,
     runs_file,
@@ -39,6 +42,8 @@ class AgentStatus:
     next_run_overdue: bool  # the job store's fire time has passed (agent down)
     outbox: int | None  # bundles waiting; None when the config has no [bundle] section
     outbox_dir: Path | None
+    # Issue #17: each waiting bundle, why it is still there and when the agent tries again
+    waiting: tuple[Pending, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """The status for ``--json``: times in ISO 8601, durations in seconds."""
@@ -61,6 +66,7 @@ class AgentStatus:
             "next_run_overdue": self.next_run_overdue,
             "outbox": self.outbox,
             "outbox_dir": str(self.outbox_dir) if self.outbox_dir else None,
+            "waiting": [p.as_json() for p in self.waiting],
         }
 
 
@@ -85,7 +91,7 @@ def agent_status(config: AgencyConfig, now: datetime) -> AgentStatus:
     running = [r for r in records if r.status is RunStatus.RUNNING]
     errors = [r for r in ended if r.error]
     next_run = stored_next_run(config)
-    folder, waiting = _outbox(config)
+    folder, pending = _outbox(config, now)
     return AgentStatus(
         agency_id=config.agency.id,
         timezone=config.schedule.timezone,
@@ -96,14 +102,15 @@ def agent_status(config: AgencyConfig, now: datetime) -> AgentStatus:
         last_error=errors[-1] if errors else None,
         next_run=next_run.astimezone(zone) if next_run else None,
         next_run_overdue=next_run is not None and next_run <= now,
-        outbox=None if folder is None else len(waiting),
+        outbox=None if folder is None else len(pending),
         outbox_dir=folder,
+        waiting=tuple(pending),
     )
 
 
-def _outbox(config: AgencyConfig) -> tuple[Path | None, list[Path]]:
+def _outbox(config: AgencyConfig, now: datetime) -> tuple[Path | None, list[Pending]]:
     if config.bundle is None:
         return None, []
-    from secposture.bundle.outbox import outbox_dir, queued
+    from secposture.bundle.outbox import outbox_dir, waiting
 
-    return outbox_dir(config), queued(config)
+    return outbox_dir(config), waiting(config, now)

@@ -138,6 +138,22 @@ def queue_sweeps(config: AgencyConfig, sweep_ids: list[str] | None = None) -> li
     return written
 
 
+def waiting(config: AgencyConfig, now: datetime | None = None) -> list[Pending]:
+    """Each bundle still in the outbox, with why it is there and when it is tried next
+    (``agent status``): never tried yet reads as due now."""
+    now = now or utcnow()
+    state = _read_state(outbox_dir(config) / STATE_FILE)
+    out = []
+    for path in queued(config):
+        entry = state.get(path.name, {})
+        try:
+            due = datetime.fromisoformat(entry["next_try"]) if "next_try" in entry else now
+        except (TypeError, ValueError):
+            due = now  # a damaged state only makes the next try come sooner
+        out.append(Pending(path.name, str(entry.get("last_error", "")), due))
+    return out
+
+
 def queued(config: AgencyConfig) -> list[Path]:
     """Bundles waiting in the outbox, oldest sweep first (sweep ids start with the time)."""
     folder = outbox_dir(config)
@@ -257,7 +273,7 @@ def proof(reply: CollectorReply, data: bytes, pinned: str | None) -> tuple[str, 
         return "delivered", ""
     if reply.status == 409 and reply.reason == RejectReason.DUPLICATE.value:
         return "pending", "a duplicate reply without a receipt (pin bundle.collector_key)"
-    return "pending", "" if reply.status == 0 else "no proof of delivery (pin bundle.collector_key)"
+    return "pending", "no proof of delivery (pin bundle.collector_key)"
 
 
 def _names(doc: dict[str, Any], data: bytes) -> bool:

@@ -181,6 +181,11 @@ def agent_status_cmd(config_path: Path, as_json: bool) -> None:
         if status.outbox is None
         else t("agent.status.outbox", lang, count=status.outbox, path=status.outbox_dir)
     )
+    for pending in status.waiting:  # why each is still there, and when it goes again
+        lines.append(
+            t("agent.status.waiting", lang, name=pending.name, when=_when(pending.next_try, zone),
+              reason=pending.reason or t("agent.status.not_tried", lang))
+        )  # fmt: skip
     err = status.last_error
     lines.append(
         t(

@@ -43,6 +43,7 @@ from secposture.bundle.outbox import (
 )
 from secposture.cli import main
 from secposture.config.errors import ConfigError
+from secposture.model.records import utcnow
 from secposture.province.hierarchy import load_collector_config
 
 OTHER = "tn-xa-khac"
@@ -509,3 +510,38 @@ def test_cleartext_needs_saying_so_and_the_pinned_key_must_be_a_key(tmp_path: Pa
     with pytest.raises(ConfigError, match="collector_key"):
         agency_config(tmp_path, "https://collector.example", collector_key="ed25519:ngan")
     assert agency_config(tmp_path, "https://collector.example").bundle is not None
+
+
+def test_the_agent_delivers_between_sweeps_on_each_bundles_back_off_and_status_says_why(
+    tmp_path: Path,
+) -> None:
+    """Issue #17: retries no longer wait for next week's sweep. The agent's delivery job
+    (every few minutes) sends each bundle when its own back-off is due; `agent status`
+    lists each waiting bundle with its reason and next try."""
+    from secposture.agent import scheduler
+    from secposture.agent.status import agent_status
+
+    port = free_port()
+    province = Province(tmp_path, port)
+    config = province.config
+    scheduler._AGENTS[AGENCY] = types.SimpleNamespace(config=config)  # type: ignore[assignment]
+    try:
+        scheduler.deliver_outbox(AGENCY)  # the collector is down
+        status = agent_status(config, utcnow())
+        assert status.outbox == 2 and len(status.waiting) == 2
+        first, second = status.waiting
+        assert "unreachable" in first.reason  # tried, and why it is still here
+        assert second.reason == ""  # not tried while the link was down ("not sent yet")
+        due = first.next_try
+        assert due > utcnow()  # a back-off, not a hammering
+        with running_collector(province.toml, port):
+            scheduler.deliver_outbox(AGENCY)  # back: the untried one goes, the other waits
+            (left,) = agent_status(config, utcnow()).waiting
+            assert left.name == first.name and left.reason == first.reason
+            scheduler.deliver_outbox(AGENCY, now=due)
+        after = agent_status(config, utcnow())
+        assert after.outbox == 0 and after.waiting == ()
+        assert after.as_json()["waiting"] == []
+    finally:
+        scheduler._AGENTS.pop(AGENCY, None)
+    assert sorted(stored_bundles(province.toml)) == sorted(province.sweeps)
