@@ -99,6 +99,19 @@ def _no_constants(name: str) -> Any:
     raise BundleError(RejectReason.MALFORMED, f"{name} is not a JSON number")
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):  # 1e400: no bundle field holds one
+        raise BundleError(RejectReason.MALFORMED, f"number {text[:20]} is out of range")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > 40:  # no count, port or score has 40 digits; Python's own limit is 4,300
+        raise BundleError(RejectReason.MALFORMED, f"integer of {len(text)} digits")
+    return int(text)
+
+
 @dataclass(frozen=True, slots=True)
 class Envelope:
     """A parsed bundle file whose signature has not been checked yet."""
@@ -139,7 +152,23 @@ class Envelope:
 
 
 def read_envelope(data: bytes, *, max_bytes: int) -> Envelope:
-    """Parse a bundle file's bytes into an :class:`Envelope`, refusing what is not one."""
+    """Parse a bundle file's bytes into an :class:`Envelope`, refusing what is not one.
+
+    Every way the bytes can fail to be a bundle is a BundleError with a one-line reason,
+    never another exception (issue #17: ``1e400``, a 5,000-digit integer or a lone
+    surrogate gave the uploader a 500 and stopped `collector ingest` at that file)."""
+    try:
+        return _read_envelope(data, max_bytes=max_bytes)
+    except BundleError:
+        raise
+    except UnicodeError:
+        raise BundleError(RejectReason.MALFORMED, "text that is not valid Unicode") from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise BundleError(RejectReason.MALFORMED, f"not a bundle's JSON: {reason}") from None
+
+
+def _read_envelope(data: bytes, *, max_bytes: int) -> Envelope:
     if len(data) > max_bytes:
         raise BundleError(
             RejectReason.TOO_LARGE, f"{len(data)} bytes; the limit is {max_bytes} bytes"
@@ -201,6 +230,8 @@ def _parse_json(data: bytes) -> Any:
             data.decode("utf-8"),
             object_pairs_hook=_no_duplicate_keys,
             parse_constant=_no_constants,
+            parse_float=_finite,
+            parse_int=_bounded_int,
         )
     except UnicodeDecodeError as exc:
         raise BundleError(RejectReason.MALFORMED, f"not UTF-8 text ({exc.reason})") from None

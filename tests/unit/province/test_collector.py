@@ -545,3 +545,42 @@ def test_the_agent_delivers_between_sweeps_on_each_bundles_back_off_and_status_s
     finally:
         scheduler._AGENTS.pop(AGENCY, None)
     assert sorted(stored_bundles(province.toml)) == sorted(province.sweeps)
+
+
+POISON = {
+    "huge-float": b'{"format":"secposture-bundle/1","payload":{"x":1e400},'
+    b'"signature":{"alg":"ed25519","public_key":"k","value":"AA=="}}',
+    "long-integer": b'{"format":"secposture-bundle/1","payload":{"x":' + b"9" * 5000 + b"}}",
+    "lone-surrogate": b'{"format":"secposture-bundle/1","payload":{"x":"\\ud800"},'
+    b'"signature":{"alg":"ed25519","public_key":"k","value":"' + b"A" * 86 + b'=="}}',
+    "deep": b'{"format":"secposture-bundle/1","payload":' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+}
+
+
+def test_unsigned_junk_is_a_400_with_one_line_and_ingest_goes_on_past_it(tmp_path: Path) -> None:
+    """Issue #17: `1e400`, a 5,000-digit integer, a lone surrogate or deep nesting gave a 500
+    with a traceback, and stopped `collector ingest` at that file."""
+    port = free_port()
+    province = Province(tmp_path, port)
+    with running_collector(province.toml, port) as url:
+        for name, body in POISON.items():
+            status, reply = upload(url, body)
+            assert status == 400 and reply["reason"] == "malformed", (name, status, reply)
+            assert "\n" not in reply["detail"], name
+        assert upload(url, province.bundles[0])[0] == 201  # and the collector still serves
+    log = (province.store_root / "collector.log").read_text()
+    assert "Traceback" not in log and log.count("malformed") >= len(POISON)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name, body in POISON.items():
+        (inbox / f"0-{name}.bundle").write_bytes(body)
+    (inbox / "z-good.bundle").write_bytes(province.bundles[1])
+    result = CliRunner().invoke(
+        main, ["--lang", "en", "collector", "ingest", str(inbox), "-c", str(province.toml)]
+    )
+    assert ("Traceback" not in result.output and result.exception is None) or isinstance(
+        result.exception, SystemExit
+    )
+    for name in POISON:
+        assert f"Rejected: 0-{name}.bundle: malformed" in result.stdout, result.stdout
+    assert "Accepted: z-good.bundle" in result.stdout
