@@ -8,10 +8,10 @@ configurations are included only when the agency's config opts in.
 
 from __future__ import annotations
 
-from datetime import datetime
+import ipaddress
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field, field_validator
 
 from secposture.config.sections import AGENCY_ID, Level
 from secposture.model.records import (
@@ -47,12 +47,24 @@ class BundleSweep(Record):
     profile: str
     scopes: tuple[str, ...]
     exclude: tuple[str, ...] = ()
-    started: datetime
-    finished: datetime | None = None
+    # With their offset (issue #17): a naive time cannot be ordered against the others, and
+    # made `aggregate` fail for the whole province.
+    started: AwareDatetime
+    finished: AwareDatetime | None = None
     complete: bool
     counts: SweepCounts
     # Only the attempts that did not complete: they explain the coverage beside the score.
     failed_attempts: tuple[Attempt, ...] = ()
+
+    @field_validator("scopes", "exclude")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for scope in value:  # a scope that is not a network broke the province pages
+            try:
+                ipaddress.ip_network(scope, strict=False)
+            except ValueError:
+                raise ValueError(f"{scope[:60]!r} is not a network") from None
+        return value
 
 
 class BundlePayload(Record):

@@ -27,7 +27,9 @@ from inventory.storage import StoreError, decode_tables
 from secposture.bundle.envelope import BundleError, Envelope, RejectReason, read_envelope
 from secposture.bundle.export import SUFFIX
 from secposture.bundle.model import BundlePayload
+from secposture.checks.catalogue import load_catalogue
 from secposture.model.records import utcnow
+from secposture.model.score import Score
 from secposture.province.db import schema as t
 from secposture.province.db.registry import load_hierarchy, moment, parse_moment, seed
 from secposture.province.hierarchy import (
@@ -38,10 +40,14 @@ from secposture.province.hierarchy import (
     key_refusal,
 )
 from secposture.province.store import INDEX, IngestOutcome, check_counts, pillars
+from secposture.scoring.score import score_findings
 
 log = logging.getLogger("secposture.province")
 
 Row = dict[str, Any]
+# How far ahead of the collector's clock a sweep may say it started: agency clocks drift, and
+# a PC set to local time with the wrong zone runs 7 hours ahead.
+FUTURE_TOLERANCE = timedelta(hours=12)
 
 
 class BundlePruned(BundleError):
@@ -95,6 +101,13 @@ class SqlStore:
                 raise BundleError(
                     RejectReason.KEY_MISMATCH,
                     f"signed with the key of {unit_id} but names {payload.agency.id}",
+                )
+            if key_state and payload.sweep.started > now + FUTURE_TOLERANCE:
+                # Issue #17: a sweep "started" in 2999 stayed the unit's latest for ever.
+                raise BundleError(
+                    RejectReason.MALFORMED,
+                    f"sweep.started {payload.sweep.started.isoformat()} is later than the "
+                    f"collector's clock plus {FUTURE_TOLERANCE}: check the agency's clock",
                 )
             outcome = self._store(data, envelope, payload, source, now)
         except BundleError as exc:
@@ -279,11 +292,39 @@ class SqlStore:
         return len(doomed)
 
 
+def province_score(payload: BundlePayload) -> Score:
+    """The unit's score as the province computes it from the bundle's findings (issue #17):
+    a signature proves who sent a figure, not that it is right, so ``score.overall = 1e308``
+    must not rank first. Each finding of a check the province knows counts at the severity
+    the province's catalogue gives that check, not the one the bundle says."""
+    catalogue = load_catalogue()
+    findings = []
+    for f in payload.findings:
+        meta = catalogue.get(f.check_id)
+        if meta is not None and meta.severity != f.severity:
+            f = f.model_copy(update={"severity": meta.severity})
+        findings.append(f)
+    return score_findings(findings)
+
+
 def summary(payload: BundlePayload, digest: str, received: datetime) -> dict[str, Any]:
-    """The sweeps row of one bundle: what the province pages need without the bytes."""
+    """The sweeps row of one bundle: what the province pages need without the bytes. The
+    score is the province's (:func:`province_score`); the agency's own is kept beside it
+    as ``claimed``, with ``mismatch`` when the two differ."""
     failed, checked, severity = check_counts(payload)
     sweep = payload.sweep
-    score = payload.score.model_dump(mode="json")
+    computed = province_score(payload)
+    score = computed.model_dump(mode="json")
+    sent = payload.score
+    # As text: for showing beside the province's figure, never for arithmetic (and 1e308
+    # would come back from PostgreSQL's jsonb as a 309-digit integer).
+    score["claimed"] = {
+        "overall": None if sent.overall is None else f"{sent.overall:g}",
+        "coverage": f"{sent.coverage:g}",
+    }
+    score["mismatch"] = (sent.overall != computed.overall) or (
+        round(sent.coverage, 3) != round(computed.coverage, 3)
+    )
     return {
         "unit_id": payload.agency.id,
         "sweep_id": sweep.sweep_id,
@@ -296,8 +337,8 @@ def summary(payload: BundlePayload, digest: str, received: datetime) -> dict[str
         "level": payload.agency.level.value,
         "hosts": sweep.counts.hosts_found,
         "services": sweep.counts.services_open,
-        "overall": payload.score.overall,
-        "coverage": payload.score.coverage,
+        "overall": computed.overall,
+        "coverage": computed.coverage,
         "score": score,
         "pillars": pillars(payload),
         "failed": failed,

@@ -450,3 +450,45 @@ def test_sqlite_gets_planner_statistics_once_it_holds_sweeps_and_again_as_they_g
         store.ingest(bundle("phuong-1", T0 + timedelta(weeks=week)), source="test")
     assert refresh_statistics(engine) is True  # three sweeps where the statistics saw one
     engine.dispose()
+
+
+def test_a_signed_bundle_is_trusted_for_its_signer_not_its_meaning(
+    backend: tuple[CollectorConfig, Engine], tmp_path: Path
+) -> None:
+    """Issue #17: a compromised or buggy agency's signed bundle with a sweep started in
+    2999, a naive time or a scope that is not a network is refused with one line; an absurd
+    score is replaced by the one the province computes from the findings (the agency's kept
+    beside it, the mismatch marked); and the province pages still build."""
+    from secposture.model.score import Score
+    from secposture.province.pages import write_aggregate
+
+    config, engine = backend
+    store = SqlStore(engine, config)
+    u = UNITS["phuong-1"]
+    now = T0 + timedelta(hours=1)
+    base = make_payload(u, T0)
+
+    def signed(**sweep: Any) -> bytes:
+        payload = base.model_copy(update={"sweep": base.sweep.model_copy(update=sweep)})
+        return sign_payload(payload, u.key)
+
+    future = store.ingest(signed(sweep_id="phuong-1-future", started=datetime(2999, 12, 31,
+                                 tzinfo=UTC)), source="t", now=now)  # fmt: skip
+    assert future.reason is RejectReason.MALFORMED and "agency's clock" in future.detail
+    naive = store.ingest(signed(sweep_id="phuong-1-naive", started=datetime(2026, 11, 2, 1)),
+                         source="t", now=now)  # fmt: skip
+    assert naive.reason is RejectReason.MALFORMED and "timezone" in naive.detail
+    scope = store.ingest(signed(sweep_id="phuong-1-scope", scopes=("khong-phai-mang",)),
+                         source="t", now=now)  # fmt: skip
+    assert scope.reason is RejectReason.MALFORMED and "not a network" in scope.detail
+    absurd = Score(overall=1e308, coverage=-5, assessed=1, applicable=1, counts={})
+    boasted = sign_payload(base.model_copy(update={"score": absurd}), u.key)
+    accepted = store.ingest(boasted, source="t", now=now)
+    assert accepted.accepted
+    row = store.latest_rows()["phuong-1"]
+    assert row["score"]["overall"] is not None and 0 <= row["score"]["overall"] <= 100
+    assert 0 <= row["score"]["coverage"] <= 1
+    assert row["score"]["claimed"] == {"overall": "1e+308", "coverage": "-5"}
+    assert row["score"]["mismatch"] is True
+    paths = write_aggregate(config, tmp_path / "pages", now=now)
+    assert paths.province.is_file() and "1e+308" not in paths.province.read_text()
