@@ -204,14 +204,32 @@ def _bearer(request: Request, engine: Engine) -> Viewer | None:
     return token_viewer(engine, secret.strip(), source=source, what=what)
 
 
+LOG_MODE = 0o640  # the log names units, addresses and refusals: not for every local user
+
+
+class _OneLine(logging.Formatter):
+    """Each record on one line: a bundle's text (a field name holding a newline, an escape
+    sequence) is written escaped, so it can neither forge a line nor drive a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return "".join(
+            ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+            for ch in text
+        )
+
+
 def configure_logging(store_root: Path) -> None:
     """Collector events to stderr and to ``collector.log`` in the store (who sent what, and
-    every refusal with its reason)."""
+    every refusal with its reason), one escaped line per event, the file mode 0640."""
     store_root.mkdir(parents=True, exist_ok=True)
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    path = store_root / LOG_FILE
+    path.touch(mode=LOG_MODE, exist_ok=True)
+    path.chmod(LOG_MODE)  # also a log left world-readable by an earlier version
+    formatter = _OneLine("%(asctime)s %(levelname)s %(name)s %(message)s")
     for handler in (
         logging.StreamHandler(sys.stderr),
-        logging.FileHandler(store_root / LOG_FILE, encoding="utf-8"),
+        logging.FileHandler(path, encoding="utf-8"),
     ):
         handler.setFormatter(formatter)
         log.addHandler(handler)

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from inventory.storage import StoreError, decode_tables
 from secposture.bundle.envelope import BundleError, Envelope, RejectReason, read_envelope
 from secposture.bundle.export import SUFFIX
+from secposture.bundle.keys import key_id
 from secposture.bundle.model import BundlePayload
 from secposture.checks.catalogue import load_catalogue
 from secposture.model.records import utcnow
@@ -129,15 +130,17 @@ class SqlStore:
                 known = claimed is not None and conn.scalar(
                     select(t.units.c.id).where(t.units.c.id == str(claimed)[:64])
                 )
-                if not known:
-                    raise BundleError(
-                        RejectReason.UNKNOWN_UNIT,
-                        f"{str(claimed)[:64]!r} is not a unit of {self.province_id}",
-                    )
+                # One answer whether the unit exists or not (issue #17): the reply must not
+                # tell anyone which unit ids the province has. The log says which it was.
+                log.info(
+                    "unregistered key %s: %s",
+                    key_id(envelope.public_key),
+                    "the unit it names exists" if known else "it names no unit of the province",
+                )
                 raise BundleError(
                     RejectReason.UNKNOWN_KEY,
-                    f"the signing key is not registered for {claimed} (register the key its "
-                    "'secposture keys show' prints)",
+                    "the signing key is not registered for the unit the bundle names (the "
+                    "province registers the key 'secposture keys show' prints)",
                 )
             if not key_state:
                 return str(key.unit_id)

@@ -196,7 +196,8 @@ def test_good_bundle_accepted_and_every_bad_one_refused_without_changing_the_sto
             "tampered": (tampered, 403, "bad_signature"),
             "edited": (edited, 403, "bad_signature"),
             "unknown key": (signed_by(stranger, good), 403, "unknown_key"),
-            "unknown unit": (signed_by(stranger, good, id="tn-xa-la"), 403, "unknown_unit"),
+            # the same answer as an unknown key: the reply does not tell which units exist
+            "unknown unit": (signed_by(stranger, good, id="tn-xa-la"), 403, "unknown_key"),
             "another unit's key": (signed_by(province.other_key, good), 403, "key_mismatch"),
             "replayed": (good, 409, "duplicate"),
             "truncated": (good[: len(good) // 3], 400, "malformed"),
@@ -242,12 +243,13 @@ def test_good_bundle_accepted_and_every_bad_one_refused_without_changing_the_sto
         # and a unit's token lists that unit only
         assert [u["id"] for u in units_seen(url, mine)] == [AGENCY]
 
-    # Every refusal is in the log with its reason
-    log = (province.store_root / "collector.log").read_text("utf-8")
+    # Every refusal is in the log with its reason; the log is not for every local user
+    log_file = province.store_root / "collector.log"
+    assert log_file.stat().st_mode & 0o777 == 0o640
+    log = log_file.read_text("utf-8")
     for reason in (
         "bad_signature",
         "unknown_key",
-        "unknown_unit",
         "key_mismatch",
         "duplicate",
         "malformed",
@@ -255,6 +257,23 @@ def test_good_bundle_accepted_and_every_bad_one_refused_without_changing_the_sto
         "too_large",
     ):
         assert f"rejected bundle from 127.0.0.1: {reason}" in log, reason
+    assert "it names no unit of the province" in log  # the log, not the reply, says which
+
+
+def test_a_field_name_with_a_newline_cannot_forge_a_log_line(tmp_path: Path) -> None:
+    """Issue #17: a field name holding a newline wrote a line of its own to collector.log."""
+    port = free_port()
+    province = Province(tmp_path, port)
+    forged = "2026-12-03 08:00:00,000 INFO secposture.province accepted tn-xa-gia from 10.0.0.9"
+    body = json.dumps(
+        {"format": "secposture-bundle/1", "payload": {}, f"x\n{forged}\x1b[2J": 1}
+    ).encode()
+    with running_collector(province.toml, port) as url:
+        status, reply = upload(url, body)
+    assert status == 400 and reply["reason"] == "malformed"
+    lines = (province.store_root / "collector.log").read_text("utf-8").splitlines()
+    assert not any(line.startswith(forged[:30]) for line in lines)
+    assert any("\\n2026-12-03 08:00:00" in line and "\\x1b" in line for line in lines)
 
 
 def test_agent_keeps_its_bundle_while_the_collector_is_down_and_delivers_it_later(
