@@ -8,7 +8,9 @@ the headers alone) and again while streaming, for uploads that do not declare a 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +36,8 @@ from secposture.province.hierarchy import CollectorConfig
 from secposture.province.store import IngestOutcome, log
 
 LOG_FILE = "collector.log"
+BUFFERED_BUNDLES = 8  # uploads of the largest allowed size held in memory at once
+RETRY_AFTER_S = 30
 STATUS: dict[RejectReason, int] = {
     RejectReason.TOO_LARGE: 413,
     RejectReason.MALFORMED: 400,
@@ -63,6 +67,31 @@ class UploadReply(BaseModel):
 
 
 Signer = Callable[[IngestOutcome, bytes], dict[str, str]] | None
+
+
+class ByteBudget:
+    """Bytes the uploads in flight may hold. The event loop is one thread: no lock needed."""
+
+    def __init__(self, total: int) -> None:
+        self.free = total
+
+    def take(self, wanted: int) -> bool:
+        if wanted > self.free:
+            return False
+        self.free -= wanted
+        return True
+
+    def give(self, wanted: int) -> None:
+        self.free += wanted
+
+
+def _busy(source: str) -> JSONResponse:
+    log.warning("busy: upload from %s told to retry in %d s", source, RETRY_AFTER_S)
+    return JSONResponse(
+        {"status": "busy", "reason": "busy", "detail": "too many uploads at once: retry later"},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_S), "Connection": "close"},
+    )
 
 
 def _reply(outcome: IngestOutcome, receipt: dict[str, str] | None = None) -> JSONResponse:
@@ -116,6 +145,8 @@ def create_app(config: CollectorConfig) -> FastAPI:
     store = open_store(config)
     signer = receipt_signer(config)
     limit = section.max_bundle_bytes
+    budget = ByteBudget(BUFFERED_BUNDLES * limit)
+    verifying = asyncio.Semaphore(max(2, os.cpu_count() or 2))
     app = FastAPI(
         title="secposture collector",
         version=__version__,
@@ -158,15 +189,26 @@ def create_app(config: CollectorConfig) -> FastAPI:
                     f"Content-Length {declared} exceeds the {limit}-byte limit",
                     source,
                 )
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                return _refuse(
-                    RejectReason.TOO_LARGE, f"body exceeds the {limit}-byte limit", source
-                )
-        data = bytes(body)
-        outcome = await run_in_threadpool(store.ingest, data, source=source)
+        # Issue #17: what the uploads in flight may hold in memory at once, and how many are
+        # verified at a time. Past the budget an upload is told to come back (503 with
+        # Retry-After: the agent's outbox retries) instead of growing the collector's memory.
+        wanted = int(declared) if declared is not None else limit
+        if not budget.take(wanted):
+            return _busy(source)
+        try:
+            body = bytearray()
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    return _refuse(
+                        RejectReason.TOO_LARGE, f"body exceeds the {limit}-byte limit", source
+                    )
+            data = bytes(body)
+            del body
+            async with verifying:
+                outcome = await run_in_threadpool(store.ingest, data, source=source)
+        finally:
+            budget.give(wanted)
         return _reply(outcome, signer(outcome, data) if signer else None)
 
     @app.get("/api/v1/health", summary="Is the collector up")

@@ -601,3 +601,35 @@ def test_unsigned_junk_is_a_400_with_one_line_and_ingest_goes_on_past_it(tmp_pat
     for name in POISON:
         assert f"Rejected: 0-{name}.bundle: malformed" in result.stdout, result.stdout
     assert "Accepted: z-good.bundle" in result.stdout
+
+
+def test_uploads_held_open_cannot_grow_the_collector_past_its_budget(tmp_path: Path) -> None:
+    """Issue #17: twenty unauthenticated uploads held open took the collector from 118 to
+    455 MiB. Now what uploads in flight may buffer is bounded: past it an upload is told to
+    come back (503, Retry-After), and once the slow ones go, uploads are accepted again."""
+    from secposture.province.service import BUFFERED_BUNDLES
+
+    port = free_port()
+    province = Province(tmp_path, port)
+    head = (
+        b"POST /api/v1/bundles HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+        + MEDIA_TYPE.encode()
+        + b"\r\nContent-Length: %d\r\n\r\n" % LIMIT
+    )
+    with running_collector(province.toml, port) as url:
+        slow = []
+        for _ in range(BUFFERED_BUNDLES):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sock.sendall(head + b"{" * 1024)  # and then nothing more, for now
+            slow.append(sock)
+        deadline = time.monotonic() + 10
+        while (status := upload(url, province.bundles[0])[0]) != 503:
+            assert time.monotonic() < deadline, status  # the slow ones hold the budget
+            time.sleep(0.1)
+        reply = post_bundle(url, province.bundles[0])
+        assert reply.status == 503 and reply.reason == "busy"
+        for sock in slow:
+            sock.close()
+        while (status := upload(url, province.bundles[1])[0]) != 201:
+            assert time.monotonic() < deadline + 10, status
+            time.sleep(0.1)
