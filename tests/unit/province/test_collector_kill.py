@@ -1,6 +1,8 @@
 """A collector killed (SIGKILL) during a burst of uploads has lost no bundle it answered
 "accepted" to, on SQLite and on PostgreSQL (issue #14): 20 rounds each, the collector served
-for real by uvicorn in a subprocess on a loopback port, three clients uploading at once."""
+for real by uvicorn in a subprocess on a loopback port, three clients uploading at once.
+Since issue #17 "accepted" is what the agent acts on: a reply whose receipt verifies under
+the pinned collector key as stored (the agent then deletes the bundle from its outbox)."""
 
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ from bundle_helpers import free_port
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from secposture.bundle.envelope import sign_payload
-from secposture.bundle.outbox import MEDIA_TYPE, UPLOAD_PATH
+from secposture.bundle.keys import create_key, public_key_text
+from secposture.bundle.outbox import post_bundle, proof
 from secposture.config.sections import Level
 from secposture.province.db.engine import database_url, open_database
 from secposture.province.db.store import SqlStore
@@ -30,7 +33,7 @@ from secposture.province.synthetic import SyntheticUnit, make_payload
 
 ROUNDS = 20
 CLIENTS = 3
-T0 = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
+T0 = datetime(2024, 1, 1, 1, 0, tzinfo=UTC)  # 120 weeks on is still in the past
 UNITS = [
     SyntheticUnit(f"xa-{n:02d}", f"UBND xã {n}", Level.COMMUNE, "tn-tinh",
                   Ed25519PrivateKey.generate(), 4, 0.5)
@@ -40,7 +43,8 @@ WEEKS = 120  # more bundles than the rounds get through
 
 
 def write_config(tmp: Path, database: str | None) -> Path:
-    lines = ["[collector]", f'store = "{tmp / "store"}"']
+    lines = ["[collector]", f'store = "{tmp / "store"}"',
+             f'receipt_key = "file:{tmp / "receipt.key"}"']  # fmt: skip
     if database:
         lines.append(f'database = "{database}"')
     lines += ["[province]", 'id = "tn-tinh"', 'name = "Tỉnh Tây Ninh"']
@@ -72,21 +76,14 @@ def start(config: Path, port: int) -> subprocess.Popen[bytes]:
             time.sleep(0.05)
 
 
-def upload(port: int, data: bytes) -> int | None:
-    """The reply's status, or None when the connection broke (the collector was killed)."""
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{UPLOAD_PATH}",
-        data=data,
-        method="POST",
-        headers={"Content-Type": MEDIA_TYPE},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as reply:
-            return int(reply.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-    except OSError:
+def upload(port: int, data: bytes, pinned: str) -> str | None:
+    """What the agent would make of the reply ("delivered", "pending", "rejected"), or None
+    when the connection broke (the collector was killed)."""
+    reply = post_bundle(f"http://127.0.0.1:{port}", data)
+    if reply.status == 0:
         return None
+    assert reply.status in (201, 409, 503), (reply.status, reply.reason)
+    return proof(reply, data, pinned)[0]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -95,6 +92,7 @@ def test_a_killed_collector_loses_no_bundle_it_accepted(
 ) -> None:
     database = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
     config_path = write_config(tmp_path, database)
+    pinned = public_key_text(create_key(tmp_path / "receipt.key"))
     config = load_collector_config(config_path)
     payloads = [make_payload(u, T0 + timedelta(weeks=w)) for w in range(WEEKS) for u in UNITS]
     bundles = [sign_payload(p, u.key) for p, u in zip(payloads, UNITS * WEEKS, strict=True)]
@@ -103,6 +101,7 @@ def test_a_killed_collector_loses_no_bundle_it_accepted(
     accepted: set[int] = set()
     cut = 0  # rounds whose kill broke an upload in flight
     lock = threading.Lock()
+    errors: list[BaseException] = []
     for round_no in range(1, ROUNDS + 1):
         port = free_port()
         proc = start(config_path, port)
@@ -110,13 +109,18 @@ def test_a_killed_collector_loses_no_bundle_it_accepted(
         broke: list[int] = []
 
         def client(mine: list[int], port: int = port, broke: list[int] = broke) -> None:
+            try:
+                deliver(mine, port, broke)
+            except BaseException as exc:  # a thread's failure must fail the test
+                errors.append(exc)
+
+        def deliver(mine: list[int], port: int, broke: list[int]) -> None:
             for n in mine:
-                status = upload(port, bundles[n])
-                if status is None:
+                outcome = upload(port, bundles[n], pinned)
+                if outcome is None:
                     broke.append(n)
                     return
-                assert status in (201, 409), (n, status)
-                if status == 201:
+                if outcome == "delivered":  # the agent deletes it from its outbox now
                     with lock:
                         accepted.add(n)
 
@@ -130,6 +134,7 @@ def test_a_killed_collector_loses_no_bundle_it_accepted(
         proc.wait(10)
         for thread in threads:
             thread.join(20)
+        assert not errors, f"round {round_no}: {errors[0]!r}"
         cut += bool(broke)
         # Then the store opens, and every bundle it answered "accepted" to is there
         engine = open_database(
