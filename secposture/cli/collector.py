@@ -206,18 +206,24 @@ def aggregate(config_path: Path, out: Path, quiet: bool, as_json: bool) -> None:
                 "province": str(paths.province),
                 "groups": [str(p) for p in paths.groups],
                 "agencies": [str(p) for p in paths.agencies],
+                "skipped": [{"unit": u, "reason": r} for u, r in paths.skipped],
             }
         )
-        return
-    click.echo(
-        t(
-            "aggregate.done",
-            message_lang(),
-            path=paths.province,
-            groups=len(paths.groups),
-            agencies=len(paths.agencies),
+    else:
+        click.echo(
+            t(
+                "aggregate.done",
+                message_lang(),
+                path=paths.province,
+                groups=len(paths.groups),
+                agencies=len(paths.agencies),
+            )
         )
-    )
+        for unit_id, reason in paths.skipped:
+            click.echo(t("aggregate.skipped", message_lang(), unit=unit_id, reason=reason),
+                       err=True)  # fmt: skip
+    if paths.skipped:  # written, but not every unit could be shown: not a silent "ok"
+        raise SystemExit(exitcodes.INCOMPLETE)
 
 
 @collector_group.group("receipt-key")

@@ -20,12 +20,13 @@ lost), one bundle at a time, so memory stays flat however many units the provinc
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from inventory.storage import atomic_write_bytes
+from secposture.bundle.envelope import BundleError
 from secposture.checks.catalogue import load_catalogue
 from secposture.config.sections import Lang
 from secposture.model.records import utcnow
@@ -34,6 +35,7 @@ from secposture.province.hierarchy import CollectorConfig, Hierarchy, Unit
 from secposture.province.render import agency_report, render_page, translator
 from secposture.province.rows import PageScope, group_rows, lineage_history
 from secposture.province.views import build_view, group_line
+from secposture.report.outputs.html import environment
 
 PAGE_MODE = 0o640  # the pages list the units' weaknesses
 Progress = Callable[[int, int], None]
@@ -46,6 +48,9 @@ class AggregatePaths:
     province: Path
     groups: list[Path]
     agencies: list[Path]
+    # Units whose latest bundle could not be shown, and why (issue #17): their page says so,
+    # and the rest of the province is written all the same.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def districts(self) -> list[Path]:
@@ -104,9 +109,17 @@ def write_aggregate(
 
     # Every unit with bundles of its own has its latest report, merged ones included.
     agencies = []
+    skipped: list[tuple[str, str]] = []
     total = len(own)
     for done, (unit_id, rows) in enumerate(sorted(own.items()), start=1):
-        html = agency_report(store.payload(rows[-1]), lang, now, history.get(unit_id, rows))
+        try:
+            payload = store.payload(rows[-1])
+        except (BundleError, ValueError) as exc:  # altered in the database, or pruned
+            reason = exc.detail if isinstance(exc, BundleError) else str(exc).splitlines()[0]
+            skipped.append((unit_id, reason))
+            html = unreadable_page(hierarchy.units.get(unit_id), unit_id, reason, lang)
+        else:
+            html = agency_report(payload, lang, now, history.get(unit_id, rows))
         agencies.append(_write(out_dir / "agencies" / f"{unit_id}.html", html))
         if progress:
             progress(done, total)
@@ -124,7 +137,17 @@ def write_aggregate(
     province = PageScope(hierarchy.province_name, "province", everyone, history, "")
     view = build_view(province, groups=group_lines, **common)
     index = _write(out_dir / "index.html", render_page(view, lang))
-    return AggregatePaths(index, group_paths, agencies)
+    return AggregatePaths(index, group_paths, agencies, skipped)
+
+
+def unreadable_page(unit: Unit | None, unit_id: str, reason: str, lang: str) -> str:
+    """The page standing for a unit's report that cannot be shown: who, and why."""
+    return (
+        environment()
+        .get_template("province/unreadable.html.j2")
+        .render(lang=lang, t=translator(lang), name=unit.name if unit else unit_id,
+                unit_id=unit_id, reason=reason)
+    )  # fmt: skip
 
 
 def _write(path: Path, html: str) -> Path:

@@ -633,3 +633,34 @@ def test_uploads_held_open_cannot_grow_the_collector_past_its_budget(tmp_path: P
         while (status := upload(url, province.bundles[1])[0]) != 201:
             assert time.monotonic() < deadline + 10, status
             time.sleep(0.1)
+
+
+def test_aggregate_shows_why_a_units_report_cannot_be_shown_and_builds_the_rest(
+    province: Province, tmp_path: Path
+) -> None:
+    """Issue #17: one unit's stored bundle altered in the database stopped `aggregate` for
+    the whole province. Now that unit's page says why, every other page is written, and the
+    exit status (3) says not everything could be shown."""
+    from sqlalchemy import update
+
+    from secposture.province.db import schema
+    from secposture.province.db.store import open_store
+
+    store = open_store(load_collector_config(province.toml))
+    for data in province.bundles:
+        assert store.ingest(data, source="test").accepted
+    latest = store.latest_rows()[AGENCY]
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(schema.bundles)
+            .where(schema.bundles.c.digest == latest["digest"])
+            .values(data=zlib.compress(b'{"da_bi": "sua"}'))
+        )
+    store.engine.dispose()
+    out = tmp_path / "pages"
+    result = CliRunner().invoke(main, ["aggregate", "-c", str(province.toml), "--out", str(out)])
+    assert result.exit_code == 3, result.output
+    assert "Traceback" not in result.output and AGENCY in result.stderr
+    assert (out / "index.html").is_file()
+    page = (out / "agencies" / f"{AGENCY}.html").read_text("utf-8")
+    assert "Không hiển thị được báo cáo gần nhất" in page and "changed since it was stored" in page
