@@ -269,10 +269,9 @@ def proof(reply: CollectorReply, data: bytes, pinned: str | None) -> tuple[str, 
             return "rejected", ""
         return "pending", ""  # a refusal the province can cure by registering the unit or key
     # No pinned key: the reply must at least be the collector's about this very bundle.
-    if reply.status == 201 and reply.doc.get("sweep_id") and _names(reply.doc, data):
+    held = reply.status == 409 and reply.reason == RejectReason.DUPLICATE.value
+    if (reply.status == 201 or held) and reply.doc.get("sweep_id") and _names(reply.doc, data):
         return "delivered", ""
-    if reply.status == 409 and reply.reason == RejectReason.DUPLICATE.value:
-        return "pending", "a duplicate reply without a receipt (pin bundle.collector_key)"
     return "pending", "no proof of delivery (pin bundle.collector_key)"
 
 

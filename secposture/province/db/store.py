@@ -94,6 +94,7 @@ class SqlStore:
         ``key_state=False`` skips the revocation and succession refusals (the signature and
         the key's owner are still checked): for bundles an earlier store already accepted."""
         now = now or utcnow()
+        payload: BundlePayload | None = None
         try:
             envelope = read_envelope(data, max_bytes=self.max_bytes)
             unit_id = self._signer(envelope, now, key_state)
@@ -113,6 +114,12 @@ class SqlStore:
             outcome = self._store(data, envelope, payload, source, now)
         except BundleError as exc:
             outcome = IngestOutcome(False, exc.reason, exc.detail)
+            if exc.reason is RejectReason.DUPLICATE and payload is not None:
+                # Name the bundle, so an agent whose first reply was lost can tell this
+                # "already held" is about its very bundle (issue #17).
+                outcome = IngestOutcome(
+                    False, exc.reason, exc.detail, payload.agency.id, payload.sweep.sweep_id
+                )
         if outcome.accepted:
             log.info("accepted %s from %s (%s)", outcome.sweep_id, outcome.agency_id, source)
         else:

@@ -664,3 +664,22 @@ def test_aggregate_shows_why_a_units_report_cannot_be_shown_and_builds_the_rest(
     assert (out / "index.html").is_file()
     page = (out / "agencies" / f"{AGENCY}.html").read_text("utf-8")
     assert "Không hiển thị được báo cáo gần nhất" in page and "changed since it was stored" in page
+
+
+def test_without_a_pinned_key_a_reply_naming_the_bundle_delivers_it_even_a_duplicate(
+    tmp_path: Path,
+) -> None:
+    """Issue #17, an agency that has not pinned bundle.collector_key yet: the weaker proof is
+    the collector's reply naming the bundle's unit and sweep, a 201 or an "already held"
+    409 (its first reply was lost); a portal's page still proves nothing."""
+    port = free_port()
+    province = Province(tmp_path, port)
+    config = agency_config(tmp_path / "agency", f"http://127.0.0.1:{port}")  # no collector_key
+    outbox = outbox_dir(config)
+    first, second = sorted(outbox.glob("*.bundle"))
+    with _Impostor(port, "portal", Ed25519PrivateKey.generate()):
+        assert push_outbox(config, force=True).delivered == ()
+    with running_collector(province.toml, port) as url:
+        assert upload(url, first.read_bytes())[0] == 201  # stored; this reply never arrived
+        result = push_outbox(config, force=True)
+    assert sorted(result.delivered) == [first.name, second.name] and result.done
